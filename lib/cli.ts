@@ -1,0 +1,175 @@
+/**
+ * The command line: parse arguments (one option table per command), resolve
+ * settings, dispatch, write results to stdout and errors to stderr, and turn
+ * every outcome into an exit code. Only `main.ts` exits.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { parseDurationOption, parseTableName } from "./config.ts";
+import { describeError, exitCodeFor, StrataError } from "./errors.ts";
+import {
+  closestCommand,
+  commandHelp,
+  COMMANDS,
+  GLOBAL_OPTIONS,
+  type OptionSpec,
+  programHelp,
+} from "./cli_spec.ts";
+import type { CommandContext, Io } from "./commands/context.ts";
+import { useColor } from "./output.ts";
+import { STRATA_VERSION } from "./version.ts";
+
+export type { Io } from "./commands/context.ts";
+
+/** Run strata with `args`; returns the exit code (DESIGN.md's table). Never throws. */
+export async function run(args: readonly string[], rawIo: Io): Promise<number> {
+  const secrets: string[] = [];
+  const io = redactingIo(rawIo, secrets);
+  try {
+    return await dispatch(args, io, secrets);
+  } catch (err) {
+    if (err instanceof StrataError) {
+      io.stderr(describeError(err) + "\n");
+      return exitCodeFor(err.code);
+    }
+    io.stderr(
+      `error[INTERNAL]: ${err instanceof Error ? err.message : String(err)}\n` +
+        "hint: this is a bug in strata; please report it with the command you ran\n",
+    );
+    return 1;
+  }
+}
+
+async function dispatch(args: readonly string[], io: Io, secrets: string[]): Promise<number> {
+  const { values, positionals } = parseAll(args);
+  if (values.version) {
+    io.stdout(`strata ${STRATA_VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
+    return 0;
+  }
+  const [name, ...rest] = positionals;
+  if (name === undefined) {
+    io.stdout(programHelp());
+    return values.help ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    const near = closestCommand(name);
+    throw new StrataError("UNKNOWN_COMMAND", `Cannot run "${name}": no such command`, {
+      hint: near ? `Did you mean "${near}"? See strata --help` : "See strata --help",
+    });
+  }
+  if (values.help) {
+    io.stdout(commandHelp(name));
+    return 0;
+  }
+  checkOptionsApply(name, values);
+  if (rest.length < command.minArgs || rest.length > command.maxArgs) {
+    throw new StrataError(
+      "USAGE",
+      `Cannot run "${name}": expected ${argCount(command)}, got ${rest.length}`,
+      {
+        hint: `Usage: strata ${name} ${command.usage}`,
+      },
+    );
+  }
+  const ctx = buildContext(values, rest, io, secrets);
+  return await command.run(ctx);
+}
+
+function argCount(c: { minArgs: number; maxArgs: number }): string {
+  if (c.maxArgs === 0) return "no arguments";
+  return c.minArgs === c.maxArgs
+    ? `${c.minArgs} argument(s)`
+    : `${c.minArgs} to ${c.maxArgs} arguments`;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parseAll(args: readonly string[]): { values: Values; positionals: string[] } {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const add = (table: Record<string, OptionSpec>) => {
+    for (const [k, v] of Object.entries(table)) {
+      options[k] = v.short ? { type: v.type, short: v.short } : { type: v.type };
+    }
+  };
+  add(GLOBAL_OPTIONS);
+  for (const c of Object.values(COMMANDS)) add(c.options);
+  try {
+    const parsed = parseArgs({
+      args: moveRelativeTargets(args),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: parsed.values as Values, positionals: parsed.positionals };
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional.*$/s, "");
+    throw new StrataError("USAGE", `Cannot parse the command line: ${message}`, {
+      hint: "See strata --help, or strata COMMAND --help",
+    });
+  }
+}
+
+/** `-1` is a target (downgrade -1), not a short option: pass such words after `--`. */
+function moveRelativeTargets(args: readonly string[]): string[] {
+  const end = args.indexOf("--");
+  const head = end === -1 ? [...args] : args.slice(0, end);
+  const tail = end === -1 ? [] : args.slice(end + 1);
+  const relative = head.filter((a) => /^-\d+$/.test(a));
+  if (relative.length === 0) return [...args];
+  return [...head.filter((a) => !/^-\d+$/.test(a)), "--", ...relative, ...tail];
+}
+
+function checkOptionsApply(name: string, values: Values): void {
+  const allowed = { ...GLOBAL_OPTIONS, ...COMMANDS[name].options };
+  for (const key of Object.keys(values)) {
+    if (values[key] !== undefined && !(key in allowed)) {
+      throw new StrataError("USAGE", `Cannot run "${name}": option --${key} does not apply to it`, {
+        hint: `See strata ${name} --help`,
+      });
+    }
+  }
+}
+
+function buildContext(
+  values: Values,
+  positionals: string[],
+  io: Io,
+  secrets: string[],
+): CommandContext {
+  const env = io.env;
+  const str = (k: string) => values[k] as string | undefined;
+  const tableText = str("table") ?? env.STRATA_TABLE ?? "strata_migrations";
+  const lockWait = str("lock-wait") ?? env.STRATA_LOCK_WAIT ?? "60s";
+  return {
+    io,
+    dir: str("dir") ?? env.STRATA_DIR ?? "./migrations",
+    table: parseTableName(tableText, str("table") !== undefined ? "--table" : "STRATA_TABLE"),
+    lockWaitMs: parseDurationOption(
+      lockWait,
+      str("lock-wait") !== undefined ? "--lock-wait" : "STRATA_LOCK_WAIT",
+    ),
+    color: useColor({ isTty: io.isTty, noColor: env.NO_COLOR }),
+    flags: values,
+    positionals,
+    addSecret: (s) => {
+      // Shorter secrets would mangle ordinary text; URLs are redacted before output anyway.
+      if (s.length >= 4) secrets.push(s, encodeURIComponent(s));
+    },
+  };
+}
+
+function redactingIo(io: Io, secrets: readonly string[]): Io {
+  const scrub = (text: string) => {
+    let out = text;
+    for (const s of secrets) out = out.replaceAll(s, "***");
+    return out;
+  };
+  return {
+    ...io,
+    stdout: (t) => io.stdout(scrub(t)),
+    stderr: (t) => io.stderr(scrub(t)),
+  };
+}

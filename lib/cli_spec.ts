@@ -1,0 +1,161 @@
+/**
+ * The command table: each command's options, arguments, help text and
+ * handler, and the global options. Data only, plus help rendering.
+ *
+ * @module
+ */
+
+import type { CommandContext } from "./commands/context.ts";
+import { editDistance } from "./header.ts";
+
+/** One command-line option. */
+export interface OptionSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  readonly arg?: string;
+  readonly help: string;
+}
+
+/** One command: its arguments, options, help and handler. */
+export interface CommandSpec {
+  readonly summary: string;
+  readonly usage: string;
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly details: string;
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  "dir": {
+    type: "string",
+    arg: "DIR",
+    help: "migrations directory (env STRATA_DIR; default ./migrations)",
+  },
+  "database-url": {
+    type: "string",
+    arg: "URL",
+    help: "postgres://user:pass@host:port/db (env DATABASE_URL)",
+  },
+  "database-url-file": {
+    type: "string",
+    arg: "PATH",
+    help: "read the URL from a file (env DATABASE_URL_FILE)",
+  },
+  "table": {
+    type: "string",
+    arg: "[SCHEMA.]NAME",
+    help: "version table (env STRATA_TABLE; default public.strata_migrations)",
+  },
+  "lock-wait": {
+    type: "string",
+    arg: "DURATION",
+    help: "how long to wait for the migration lock (env STRATA_LOCK_WAIT; default 60s)",
+  },
+  "help": { type: "boolean", short: "h", help: "show help (for a command: strata COMMAND --help)" },
+  "version": { type: "boolean", short: "V", help: "print strata's version" },
+};
+
+const DRIFT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  "allow-drift": { type: "boolean", help: "proceed although applied files were edited or removed" },
+  "allow-out-of-order": { type: "boolean", help: "apply pending versions below the current one" },
+};
+
+/** Every command, by name. */
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  upgrade: {
+    summary: "apply pending migrations",
+    usage: "[TARGET]",
+    minArgs: 0,
+    maxArgs: 1,
+    options: DRIFT_OPTIONS,
+    details: "TARGET: head (default), a VERSION (7 finds 0007), or +N (the next N).\n" +
+      "Each migration runs in its own transaction together with its version-table row.",
+    run: async (ctx) => (await import("./commands/migrate.ts")).runMigrate(ctx, "upgrade"),
+  },
+  downgrade: {
+    summary: "revert applied migrations",
+    usage: "TARGET",
+    minArgs: 1,
+    maxArgs: 1,
+    options: DRIFT_OPTIONS,
+    details: "TARGET: a VERSION (it stays applied; everything above it is reverted), -N (the\n" +
+      "last N), or base (everything). Refuses before running anything if a migration on\n" +
+      "the way has no down file.",
+    run: async (ctx) => (await import("./commands/migrate.ts")).runMigrate(ctx, "downgrade"),
+  },
+  current: {
+    summary: "print the database's current version",
+    usage: "",
+    minArgs: 0,
+    maxArgs: 0,
+    options: {},
+    details: "Prints the highest applied version, or base. Never creates or changes anything.",
+    run: async (ctx) => (await import("./commands/current.ts")).runCurrent(ctx),
+  },
+  history: {
+    summary: "list every migration with its state",
+    usage: "[--verbose]",
+    minArgs: 0,
+    maxArgs: 0,
+    options: {
+      verbose: {
+        type: "boolean",
+        short: "v",
+        help: "also files, run mode, checksums, who and how long",
+      },
+    },
+    details: "States: applied, pending, edited (checksum differs), missing (file gone),\n" +
+      "interrupted. Never creates or changes anything.",
+    run: async (ctx) => (await import("./commands/history.ts")).runHistory(ctx),
+  },
+};
+
+function optionLines(table: Readonly<Record<string, OptionSpec>>): string {
+  return Object.entries(table).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.arg ? ` ${o.arg}` : ""}`;
+    return `  ${flag.padEnd(36)} ${o.help}`;
+  }).join("\n");
+}
+
+/** The program's help text. */
+export function programHelp(): string {
+  const cmds = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`).join(
+    "\n",
+  );
+  return `strata: PostgreSQL schema migrations in plain SQL
+
+Usage: strata [OPTIONS] COMMAND [ARGS]
+
+Commands:
+${cmds}
+
+Options:
+${optionLines(GLOBAL_OPTIONS)}
+
+Exit codes: 0 ok, 1 a migration failed, 2 usage or invalid files, 3 environment not
+ready (connection, lock, read-only), 4 database disagrees with files.
+`;
+}
+
+/** One command's help text. */
+export function commandHelp(name: string): string {
+  const c = COMMANDS[name];
+  const own = Object.keys(c.options).length ? `\nOptions:\n${optionLines(c.options)}\n` : "";
+  return `strata ${name}: ${c.summary}
+
+Usage: strata [OPTIONS] ${name} ${c.usage}
+
+${c.details}
+${own}
+Global options:
+${optionLines(GLOBAL_OPTIONS)}
+`;
+}
+
+/** The command name within two edits of `name`, if any. */
+export function closestCommand(name: string): string | undefined {
+  return Object.keys(COMMANDS).find((c) => editDistance(name, c) <= 2);
+}

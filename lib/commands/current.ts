@@ -1,0 +1,32 @@
+/**
+ * `current`: the database's current version.
+ *
+ * @module
+ */
+
+import { currentVersion, versionLabel } from "../plan.ts";
+import { readState } from "../store.ts";
+import { type CommandContext, loadDir, withSession } from "./context.ts";
+
+/**
+ * Print the highest applied version (`base` when none), its message, and
+ * `(head)` when no file is pending above it. Never creates anything.
+ */
+export async function runCurrent(ctx: CommandContext): Promise<number> {
+  const migrations = await loadDir(ctx);
+  const { rows } = await withSession(
+    ctx,
+    { writable: false, lock: false },
+    (db) => readState(db, ctx.table),
+  );
+  const current = currentVersion(rows);
+  if (current === null) {
+    ctx.io.stdout("base (no migrations applied)\n");
+    return 0;
+  }
+  const m = migrations.find((x) => x.version === current);
+  const head = migrations.at(-1);
+  const tag = head && head.version === current ? " (head)" : m ? "" : " (file missing)";
+  ctx.io.stdout(`${versionLabel(migrations, current)}${m ? `  ${m.message}` : ""}${tag}\n`);
+  return 0;
+}

@@ -1,0 +1,79 @@
+/**
+ * `history [--verbose]`: every migration, file or row, with its state.
+ *
+ * @module
+ */
+
+import { compareBig } from "../files.ts";
+import { formatDuration, paint } from "../output.ts";
+import { readState } from "../store.ts";
+import type { AppliedRow, Migration } from "../types.ts";
+import { type CommandContext, loadDir, withSession } from "./context.ts";
+
+type Entry = { version: bigint; migration?: Migration; row?: AppliedRow };
+
+/** Print one line per migration: version, state, message, when applied. Never creates anything. */
+export async function runHistory(ctx: CommandContext): Promise<number> {
+  const migrations = await loadDir(ctx);
+  const { rows } = await withSession(
+    ctx,
+    { writable: false, lock: false },
+    (db) => readState(db, ctx.table),
+  );
+  const verbose = ctx.flags.verbose === true;
+  for (const e of mergeEntries(migrations, rows)) {
+    ctx.io.stdout(formatEntry(e, ctx.color) + "\n");
+    if (verbose) ctx.io.stdout(verboseLines(e).map((l) => `        ${l}\n`).join(""));
+  }
+  const applied = rows.filter((r) => r.state === "applied").length;
+  const pending = migrations.filter((m) => !rows.some((r) => r.version === m.version)).length;
+  ctx.io.stdout(`${applied} applied, ${pending} pending\n`);
+  return 0;
+}
+
+function mergeEntries(migrations: readonly Migration[], rows: readonly AppliedRow[]): Entry[] {
+  const byVersion = new Map<bigint, Entry>();
+  for (const m of migrations) byVersion.set(m.version, { version: m.version, migration: m });
+  for (const r of rows) {
+    byVersion.set(r.version, { ...byVersion.get(r.version), version: r.version, row: r });
+  }
+  return [...byVersion.values()].sort((a, b) => compareBig(a.version, b.version));
+}
+
+function stateOf(e: Entry): string {
+  if (!e.row) return "pending";
+  if (e.row.state === "started") return "interrupted";
+  if (!e.migration) return "missing";
+  return e.migration.checksum === e.row.checksum ? "applied" : "edited";
+}
+
+function formatEntry(e: Entry, color: boolean): string {
+  const state = stateOf(e);
+  const version = e.migration?.versionText ?? String(e.version);
+  const message = e.migration?.message ?? e.row?.name ?? "";
+  const when = e.row ? `  ${e.row.appliedAt.toISOString().replace("T", " ").slice(0, 19)}` : "";
+  const style = state === "applied" ? "green" : state === "pending" ? "dim" : "red";
+  return `${version}  ${paint(state.padEnd(11), style, color)} ${message}${when}`;
+}
+
+function verboseLines(e: Entry): string[] {
+  const lines: string[] = [];
+  if (e.migration) {
+    lines.push(
+      `file: ${e.migration.up.fileName}` +
+        (e.migration.down ? ` / ${e.migration.down.fileName}` : " (no down file: irreversible)"),
+    );
+    lines.push(`runs: ${e.migration.up.runMode.reason}`);
+    lines.push(`checksum: ${e.migration.checksum}`);
+  }
+  if (e.row) {
+    if (e.migration && e.row.checksum !== e.migration.checksum) {
+      lines.push(`applied checksum: ${e.row.checksum}`);
+    }
+    const took = e.row.executionMs === null ? "" : ` in ${formatDuration(e.row.executionMs)}`;
+    lines.push(
+      `applied by ${e.row.appliedBy}${took}, order ${e.row.appliedOrder}, strata ${e.row.strataVersion}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,217 @@
+/**
+ * Resolve configuration from flags and environment (passed in as records):
+ * the database connection, the version table name, durations. Pure.
+ *
+ * @module
+ */
+
+import { StrataError } from "./errors.ts";
+import { parseDuration } from "./header.ts";
+import { redactUrl } from "./quote.ts";
+import type { TableName } from "./types.ts";
+
+/** libpq's sslmode values. */
+export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+
+/** Everything needed to open a server connection. `password` never reaches output. */
+export interface ConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password?: string;
+  readonly database: string;
+  readonly sslmode: SslMode;
+  /** Directory of a Unix-domain socket, when `host` starts with `/`. */
+  readonly socketDir?: string;
+  readonly connectTimeoutSeconds: number;
+  /** Where the settings came from, with any password redacted, for messages. */
+  readonly display: string;
+}
+
+/** Where the database URL comes from, in order of precedence. */
+export type DatabaseSource =
+  | { readonly kind: "url"; readonly url: string; readonly origin: string }
+  | { readonly kind: "file"; readonly path: string; readonly origin: string }
+  | { readonly kind: "env" }
+  | { readonly kind: "none" };
+
+const SSL_MODES: readonly SslMode[] = [
+  "disable",
+  "allow",
+  "prefer",
+  "require",
+  "verify-ca",
+  "verify-full",
+];
+const URL_PARAMS = ["sslmode", "host", "port", "user", "password", "dbname", "connect_timeout"];
+const PG_VARS = ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE"];
+
+/**
+ * Pick the database source: `--database-url`, `--database-url-file`,
+ * `DATABASE_URL`, `DATABASE_URL_FILE`, then libpq's `PG*` variables.
+ */
+export function chooseDatabaseSource(
+  flags: { databaseUrl?: string; databaseUrlFile?: string },
+  env: Readonly<Record<string, string | undefined>>,
+): DatabaseSource {
+  if (flags.databaseUrl !== undefined) {
+    return { kind: "url", url: flags.databaseUrl, origin: "--database-url" };
+  }
+  if (flags.databaseUrlFile !== undefined) {
+    return { kind: "file", path: flags.databaseUrlFile, origin: "--database-url-file" };
+  }
+  if (env.DATABASE_URL) return { kind: "url", url: env.DATABASE_URL, origin: "DATABASE_URL" };
+  if (env.DATABASE_URL_FILE) {
+    return { kind: "file", path: env.DATABASE_URL_FILE, origin: "DATABASE_URL_FILE" };
+  }
+  if (PG_VARS.some((v) => env[v])) return { kind: "env" };
+  return { kind: "none" };
+}
+
+/** The error for a command that needs a database when none is configured. */
+export function noDatabaseError(): StrataError {
+  return new StrataError("NO_DATABASE", "Cannot connect: no database is configured", {
+    hint: "Pass --database-url postgres://user@host:5432/db, or set DATABASE_URL, " +
+      "DATABASE_URL_FILE, or libpq's PGHOST/PGDATABASE/PGUSER variables",
+  });
+}
+
+/**
+ * Parse a `postgres://` or `postgresql://` URL. Throws `BAD_DATABASE_URL`
+ * naming `origin`, with the password redacted.
+ */
+export function parseDatabaseUrl(
+  url: string,
+  origin: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): ConnectionOptions {
+  const bad = (why: string, hint?: string): never => {
+    throw new StrataError(
+      "BAD_DATABASE_URL",
+      `Cannot use the database URL from ${origin}: ${why}`,
+      { hint: hint ?? "Expected postgres://user:password@host:5432/database?sslmode=require" },
+    );
+  };
+  let u: URL;
+  try {
+    u = new URL(url.trim());
+  } catch {
+    return bad(`"${redactUrl(url)}" is not a URL`);
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    bad(`unsupported scheme "${u.protocol}"`);
+  }
+  for (const key of u.searchParams.keys()) {
+    if (!URL_PARAMS.includes(key)) {
+      bad(`unknown parameter "${key}"`, `Supported parameters: ${URL_PARAMS.join(", ")}`);
+    }
+  }
+  const q = (k: string) => u.searchParams.get(k) ?? undefined;
+  const decode = (s: string) => (s ? decodeURIComponent(s) : undefined);
+  const host = q("host") ?? decode(u.hostname.replace(/^\[|\]$/g, "")) ?? env.PGHOST ?? "localhost";
+  const user = q("user") ?? decode(u.username) ?? env.PGUSER ?? env.USER ?? "postgres";
+  const options = {
+    host,
+    port: parsePort(q("port") ?? (u.port || env.PGPORT || "5432"), origin),
+    user,
+    password: q("password") ?? decode(u.password) ?? env.PGPASSWORD,
+    database: q("dbname") ?? decode(u.pathname.slice(1)) ?? env.PGDATABASE ?? user,
+    sslmode: parseSslMode(q("sslmode") ?? env.PGSSLMODE ?? "prefer", origin),
+    connectTimeoutSeconds: parseConnectTimeout(
+      q("connect_timeout") ?? env.PGCONNECT_TIMEOUT,
+      origin,
+    ),
+    display: redactUrl(url.trim()),
+  };
+  return withSocket(options);
+}
+
+/** Connection options from libpq's `PG*` variables (host defaults to localhost). */
+export function connectionFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): ConnectionOptions {
+  const user = env.PGUSER ?? env.USER ?? "postgres";
+  const host = env.PGHOST ?? "localhost";
+  const port = parsePort(env.PGPORT ?? "5432", "PGPORT");
+  const database = env.PGDATABASE ?? user;
+  return withSocket({
+    host,
+    port,
+    user,
+    password: env.PGPASSWORD,
+    database,
+    sslmode: parseSslMode(env.PGSSLMODE ?? "prefer", "PGSSLMODE"),
+    connectTimeoutSeconds: parseConnectTimeout(env.PGCONNECT_TIMEOUT, "PGCONNECT_TIMEOUT"),
+    display: `postgres://${user}@${host}:${port}/${database} (from PG* variables)`,
+  });
+}
+
+function withSocket(o: Omit<ConnectionOptions, "socketDir">): ConnectionOptions {
+  return o.host.startsWith("/") ? { ...o, socketDir: o.host } : o;
+}
+
+function parsePort(value: string, origin: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+    throw new StrataError("BAD_DATABASE_URL", `Cannot use port "${value}" from ${origin}`, {
+      hint: "A port is a number from 1 to 65535",
+    });
+  }
+  return port;
+}
+
+function parseSslMode(value: string, origin: string): SslMode {
+  if ((SSL_MODES as readonly string[]).includes(value)) return value as SslMode;
+  throw new StrataError("BAD_DATABASE_URL", `Cannot use sslmode "${value}" from ${origin}`, {
+    hint: `sslmode is one of ${SSL_MODES.join(", ")}`,
+  });
+}
+
+function parseConnectTimeout(value: string | undefined, origin: string): number {
+  if (value === undefined || value === "") return 10;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new StrataError(
+      "BAD_DATABASE_URL",
+      `Cannot use connect_timeout "${value}" from ${origin}`,
+      {
+        hint: "connect_timeout is a whole number of seconds",
+      },
+    );
+  }
+  return n;
+}
+
+/**
+ * Parse `[schema.]name` for the version table. Throws `BAD_TABLE_NAME` for an
+ * empty part, more than one dot, or a name whose `_log` companion would exceed
+ * PostgreSQL's 63-byte identifier limit (it would be silently truncated).
+ */
+export function parseTableName(value: string, origin: string): TableName {
+  const parts = value.split(".");
+  const bad = (why: string): never => {
+    throw new StrataError("BAD_TABLE_NAME", `Cannot use ${origin} "${value}": ${why}`, {
+      hint: "Give [schema.]name, e.g. strata_migrations or ops.schema_versions",
+    });
+  };
+  if (parts.length > 2) bad("more than one dot");
+  const [schema, name] = parts.length === 2 ? parts : ["public", parts[0]];
+  if (!schema || !name) bad("empty schema or table name");
+  const bytes = (s: string) => new TextEncoder().encode(s).length;
+  if (bytes(name + "_log") > 63 || bytes(schema) > 63) {
+    bad("too long (PostgreSQL truncates names over 63 bytes, and strata adds _log)");
+  }
+  if (name.includes("\0") || schema.includes("\0")) bad("a NUL character");
+  return { schema, name };
+}
+
+/** A duration option such as `--lock-wait 30s` in milliseconds; throws `USAGE`. */
+export function parseDurationOption(value: string, option: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw new StrataError("USAGE", `Cannot use ${option} "${value}": not a duration`, {
+      hint: 'Write a duration such as "500ms", "30s", "2min" or "1h"',
+    });
+  }
+  return ms;
+}

@@ -1,0 +1,149 @@
+/**
+ * `Db` over postgres.js: one connection (max: 1) for the whole run, so
+ * session settings and the advisory lock live as long as the object.
+ *
+ * @module
+ */
+
+import postgres from "postgres";
+import type { ConnectionOptions } from "./config.ts";
+import { StrataError } from "./errors.ts";
+import type { Db } from "./types.ts";
+
+/** Options for opening a server connection. */
+export interface PostgresDbOptions {
+  /** Called with each NOTICE/WARNING the server sends (RAISE NOTICE in a migration). */
+  readonly onNotice?: (message: string) => void;
+}
+
+/**
+ * Create a `Db` for a PostgreSQL server. Nothing is sent until the first
+ * query; connection failures surface from that query as StrataErrors
+ * (`CONNECTION_FAILED`, `AUTH_FAILED`, `SSL_UNAVAILABLE`) naming the redacted URL.
+ */
+export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOptions = {}): Db {
+  const sql = postgres({
+    host: conn.host,
+    port: conn.port,
+    path: conn.socketDir ? `${conn.socketDir}/.s.PGSQL.${conn.port}` : undefined,
+    user: conn.user,
+    pass: conn.password ?? "",
+    database: conn.database,
+    ssl: sslOption(conn),
+    max: 1,
+    prepare: false,
+    fetch_types: false,
+    idle_timeout: 0,
+    max_lifetime: null,
+    connect_timeout: conn.connectTimeoutSeconds,
+    connection: { application_name: "strata" },
+    onnotice: (n: { severity?: string; message?: string }) =>
+      options.onNotice?.(`${n.severity ?? "NOTICE"}: ${n.message ?? ""}`),
+  });
+  const wrap = (err: unknown) => translateConnectionError(err, conn);
+  return {
+    async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+      try {
+        // deno-lint-ignore no-explicit-any
+        const rows = await sql.unsafe(text, params as any[], { prepare: false });
+        return [...rows] as T[];
+      } catch (err) {
+        throw wrap(err);
+      }
+    },
+    async runScript(text: string): Promise<void> {
+      try {
+        await sql.unsafe(text);
+      } catch (err) {
+        throw wrap(err);
+      }
+    },
+    async close(): Promise<void> {
+      try {
+        await sql.end({ timeout: 2 });
+      } catch {
+        // Closing is best effort: the process is ending either way.
+      }
+    },
+  };
+}
+
+function sslOption(conn: ConnectionOptions): false | "prefer" | "require" | "verify-full" {
+  switch (conn.sslmode) {
+    case "disable":
+      return false;
+    case "allow":
+    case "prefer":
+      return conn.socketDir ? false : "prefer";
+    case "require":
+      return "require";
+    default:
+      // verify-ca is checked as verify-full: the stricter of the two.
+      return "verify-full";
+  }
+}
+
+const CONNECTION_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused (is the server running and listening there?)",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed (try again later)",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
+  ECONNRESET: "connection reset by the server",
+  CONNECT_TIMEOUT: "connection timed out",
+  CONNECTION_CLOSED: "the server closed the connection",
+  CONNECTION_ENDED: "the connection was ended",
+  CONNECTION_DESTROYED: "the connection was destroyed",
+  ENOENT: "no socket file there (is the server running?)",
+};
+
+/**
+ * Map connection-level failures to StrataErrors; pass server errors
+ * (PostgresError with a SQLSTATE) through unchanged, except authentication.
+ */
+function translateConnectionError(err: unknown, conn: ConnectionOptions): unknown {
+  const e = err as { code?: string; message?: string; name?: string };
+  const where = conn.display;
+  if (e?.name === "PostgresError") {
+    if (e.code === "28P01" || e.code === "28000") {
+      return new StrataError("AUTH_FAILED", `Cannot connect to ${where}: ${e.message}`, {
+        hint: "Check the user name and password (the password is never printed)",
+      });
+    }
+    if (e.code === "3D000") {
+      return new StrataError("CONNECTION_FAILED", `Cannot connect to ${where}: ${e.message}`, {
+        hint: `Create the database first (createdb ${JSON.stringify(conn.database)})`,
+      });
+    }
+    if (e.code === "57P03" || e.code === "53300") {
+      return new StrataError("CONNECTION_FAILED", `Cannot connect to ${where}: ${e.message}`, {
+        hint: "The server is not ready; retry later",
+      });
+    }
+    return err;
+  }
+  const isTls = /tls|ssl|certificate|handshake/i.test(e?.message ?? "");
+  if (
+    conn.sslmode !== "disable" && conn.sslmode !== "prefer" && conn.sslmode !== "allow" &&
+    (isTls || e?.code === "CONNECTION_CLOSED" || e?.code === "ECONNRESET")
+  ) {
+    return new StrataError(
+      "SSL_UNAVAILABLE",
+      `Cannot connect to ${where}: sslmode=${conn.sslmode} but no secure connection could be made`,
+      {
+        hint: "The server may not support SSL, or its certificate did not verify. strata never " +
+          "falls back to plaintext when SSL is required",
+        cause: err,
+      },
+    );
+  }
+  const reason = (e?.code && CONNECTION_CODES[e.code]) ?? e?.message ?? String(err);
+  if (e?.code && (CONNECTION_CODES[e.code] || /^E[A-Z]+$/.test(e.code))) {
+    return new StrataError("CONNECTION_FAILED", `Cannot connect to ${where}: ${reason}`, {
+      hint: "Check the host and port, and that the server is running",
+      cause: err,
+    });
+  }
+  return err;
+}

@@ -1,0 +1,302 @@
+/**
+ * From (migrations, applied rows, target) compute the ordered steps, or a
+ * precise error. Pure: no database, no files.
+ *
+ * @module
+ */
+
+import { StrataError } from "./errors.ts";
+import { compareBig } from "./files.ts";
+import type { AppliedRow, Migration, Plan, Step } from "./types.ts";
+
+/** Where a command should take the database. */
+export type Target =
+  | { readonly kind: "head" }
+  | { readonly kind: "base" }
+  | { readonly kind: "version"; readonly version: bigint; readonly text: string }
+  | { readonly kind: "relative"; readonly steps: number };
+
+/** Escape hatches for the database-disagrees-with-files checks. */
+export interface PlanOptions {
+  readonly allowDrift?: boolean;
+  readonly allowOutOfOrder?: boolean;
+}
+
+/** Something the database and the files disagree about. */
+export interface StateProblem {
+  readonly kind: "drift" | "missing-file" | "interrupted";
+  readonly version: bigint;
+  readonly message: string;
+}
+
+/**
+ * Parse a target for `verb`. upgrade: head | VERSION | +N; downgrade:
+ * VERSION | -N | base. Throws `USAGE` for anything else.
+ */
+export function parseTarget(text: string, verb: "upgrade" | "downgrade"): Target {
+  const t = text.trim().toLowerCase();
+  if (verb === "upgrade" && t === "head") return { kind: "head" };
+  if (verb === "downgrade" && t === "base") return { kind: "base" };
+  const rel = verb === "upgrade" ? /^\+(\d+)$/.exec(t) : /^-(\d+)$/.exec(t);
+  if (rel && Number(rel[1]) > 0) return { kind: "relative", steps: Number(rel[1]) };
+  if (/^\d+$/.test(t)) return { kind: "version", version: BigInt(t), text: t };
+  const forms = verb === "upgrade"
+    ? "head, a version such as 0003, or +N"
+    : "base, a version such as 0003, or -N";
+  throw new StrataError("USAGE", `Cannot ${verb} to "${text}": not a target`, {
+    hint: `The target of ${verb} is ${forms}` +
+      (t === "head" || t === "base" || /^[+-]\d+$/.test(t)
+        ? `; "${text}" belongs to ${verb === "upgrade" ? "downgrade" : "upgrade"}`
+        : ""),
+  });
+}
+
+/** The highest applied version, or null at base. */
+export function currentVersion(applied: readonly AppliedRow[]): bigint | null {
+  let max: bigint | null = null;
+  for (const r of applied) if (max === null || r.version > max) max = r.version;
+  return max;
+}
+
+/** Every disagreement between the applied rows and the files, in version order. */
+export function findStateProblems(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+): StateProblem[] {
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  const problems: StateProblem[] = [];
+  for (const row of [...applied].sort((a, b) => compareBig(a.version, b.version))) {
+    const m = byVersion.get(row.version);
+    const label = m ? `"${m.up.fileName}"` : `version ${row.version} (${row.name})`;
+    if (row.state === "started") {
+      problems.push({
+        kind: "interrupted",
+        version: row.version,
+        message: `${label} was interrupted at statement ${(row.statementIndex ?? 0) + 1}`,
+      });
+    }
+    if (!m) {
+      problems.push({
+        kind: "missing-file",
+        version: row.version,
+        message: `${label} is applied but its file is gone`,
+      });
+    } else if (m.checksum !== row.checksum) {
+      problems.push({
+        kind: "drift",
+        version: row.version,
+        message: `${label} was edited after it was applied (checksum differs)`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Display text for a version: the file's spelling when there is one. */
+export function versionLabel(migrations: readonly Migration[], v: bigint | null): string {
+  if (v === null) return "base";
+  return migrations.find((m) => m.version === v)?.versionText ?? String(v);
+}
+
+function refuseStateProblems(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+  options: PlanOptions,
+): void {
+  const problems = findStateProblems(migrations, applied);
+  const interrupted = problems.filter((p) => p.kind === "interrupted");
+  if (interrupted.length > 0) {
+    const v = versionLabel(migrations, interrupted[0].version);
+    throw new StrataError(
+      "INTERRUPTED_MIGRATION",
+      `Cannot run: a non-transactional migration was interrupted`,
+      {
+        details: interrupted.map((p) => p.message),
+        hint: `Check what it left behind, finish or undo it by hand, then record the true state ` +
+          `with "strata stamp ${v}" (it ran) or "strata stamp <previous version>" (it did not)`,
+      },
+    );
+  }
+  const drift = problems.filter((p) => p.kind !== "interrupted");
+  if (drift.length > 0 && !options.allowDrift) {
+    throw new StrataError(
+      "DRIFT",
+      `Cannot run: ${drift.length} applied migration${
+        drift.length > 1 ? "s differ" : " differs"
+      } ` +
+        `from the files`,
+      {
+        details: drift.map((p) => p.message),
+        hint: "Restore the files as they were applied, or pass --allow-drift to proceed anyway",
+      },
+    );
+  }
+}
+
+/**
+ * Plan an upgrade. Throws `UNKNOWN_TARGET`, `WRONG_DIRECTION` (naming
+ * `downgrade`), `INTERRUPTED_MIGRATION`, `DRIFT` or `OUT_OF_ORDER`. An empty
+ * plan means there is nothing to do.
+ */
+export function planUpgrade(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+  target: Target,
+  options: PlanOptions = {},
+): Plan {
+  refuseStateProblems(migrations, applied, options);
+  const current = currentVersion(applied);
+  const done = new Set(applied.map((r) => r.version));
+  const pending = migrations.filter((m) => !done.has(m.version));
+  let chosen: Migration[];
+  if (target.kind === "head") {
+    chosen = pending;
+  } else if (target.kind === "relative") {
+    if (pending.length < target.steps) {
+      throw new StrataError(
+        "UNKNOWN_TARGET",
+        `Cannot upgrade +${target.steps}: only ${pending.length} migration` +
+          `${pending.length === 1 ? " is" : "s are"} pending`,
+        {
+          hint: pending.length
+            ? `Run "strata upgrade +${pending.length}" or "strata upgrade head"`
+            : undefined,
+        },
+      );
+    }
+    chosen = pending.slice(0, target.steps);
+  } else if (target.kind === "version") {
+    const m = findMigration(migrations, target, "upgrade");
+    if (current !== null && m.version < current && done.has(m.version)) {
+      throw wrongDirection("upgrade", m.versionText, versionLabel(migrations, current));
+    }
+    chosen = pending.filter((p) => p.version <= m.version);
+  } else {
+    throw new StrataError("USAGE", 'Cannot upgrade to "base"', {
+      hint: 'Use "strata downgrade base"',
+    });
+  }
+  refuseOutOfOrder(chosen, current, migrations, options);
+  const steps: Step[] = chosen.map((migration) => ({ kind: "up", migration }));
+  const last = chosen.at(-1)?.version ?? null;
+  const to = current === null || (last !== null && last > current) ? last : current;
+  return { direction: "up", steps, from: current, to };
+}
+
+function refuseOutOfOrder(
+  chosen: readonly Migration[],
+  current: bigint | null,
+  migrations: readonly Migration[],
+  options: PlanOptions,
+): void {
+  if (current === null || options.allowOutOfOrder) return;
+  const early = chosen.filter((m) => m.version < current);
+  if (early.length === 0) return;
+  throw new StrataError(
+    "OUT_OF_ORDER",
+    `Cannot upgrade: ${early.length} pending migration${early.length > 1 ? "s are" : " is"} ` +
+      `below the current version ${versionLabel(migrations, current)}`,
+    {
+      details: early.map((m) => `"${m.up.fileName}" is pending`),
+      hint: "Two branches probably added migrations at once. Renumber them above the current " +
+        "version, or pass --allow-out-of-order to apply them as they are",
+    },
+  );
+}
+
+/**
+ * Plan a downgrade. Throws `UNKNOWN_TARGET`, `WRONG_DIRECTION` (naming
+ * `upgrade`), `IRREVERSIBLE` (before anything runs), `INTERRUPTED_MIGRATION`
+ * or `DRIFT` (also for an applied migration whose file is gone).
+ */
+export function planDowngrade(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+  target: Target,
+  options: PlanOptions = {},
+): Plan {
+  refuseStateProblems(migrations, applied, options);
+  const current = currentVersion(applied);
+  const desc = [...applied].sort((a, b) => compareBig(b.version, a.version));
+  let rows: AppliedRow[];
+  if (target.kind === "base") {
+    rows = desc;
+  } else if (target.kind === "relative") {
+    if (desc.length < target.steps) {
+      throw new StrataError(
+        "UNKNOWN_TARGET",
+        `Cannot downgrade -${target.steps}: only ${desc.length} migration` +
+          `${desc.length === 1 ? " is" : "s are"} applied`,
+        { hint: desc.length ? `Run "strata downgrade base" to revert all of them` : undefined },
+      );
+    }
+    rows = desc.slice(0, target.steps);
+  } else if (target.kind === "version") {
+    const known = migrations.some((m) => m.version === target.version) ||
+      applied.some((r) => r.version === target.version);
+    if (!known) findMigration(migrations, target, "downgrade");
+    if (current === null || target.version > current) {
+      throw wrongDirection("downgrade", target.text, versionLabel(migrations, current));
+    }
+    rows = desc.filter((r) => r.version > target.version);
+  } else {
+    throw new StrataError("USAGE", 'Cannot downgrade to "head"', {
+      hint: 'Use "strata upgrade head"',
+    });
+  }
+  const steps = rows.map((row) => downStep(migrations, row));
+  const remaining = desc.filter((r) => !rows.includes(r));
+  return { direction: "down", steps, from: current, to: currentVersion(remaining) };
+}
+
+function downStep(migrations: readonly Migration[], row: AppliedRow): Step {
+  const m = migrations.find((x) => x.version === row.version);
+  if (!m) {
+    throw new StrataError(
+      "DRIFT",
+      `Cannot downgrade version ${row.version} (${row.name}): its files are gone`,
+      { hint: "Restore its .up.sql and .down.sql files, or record the state with strata stamp" },
+    );
+  }
+  if (!m.down) {
+    throw new StrataError(
+      "IRREVERSIBLE",
+      `Cannot downgrade past "${m.up.fileName}": it has no down file`,
+      {
+        file: m.up.fileName,
+        hint: `Nothing was run. Write "${m.versionText}_${m.name}.down.sql" (an empty file is an ` +
+          `explicit no-op), or choose a target at or above ${m.versionText}`,
+      },
+    );
+  }
+  return { kind: "down", migration: m };
+}
+
+function findMigration(
+  migrations: readonly Migration[],
+  target: { version: bigint; text: string },
+  verb: string,
+): Migration {
+  const m = migrations.find((x) => x.version === target.version);
+  if (m) return m;
+  const versions = migrations.map((x) => x.versionText);
+  throw new StrataError("UNKNOWN_TARGET", `Cannot ${verb} to ${target.text}: no such version`, {
+    hint: versions.length
+      ? `Known versions: ${
+        versions.length > 8
+          ? versions.slice(0, 4).concat("…", versions.slice(-3)).join(", ")
+          : versions.join(", ")
+      }`
+      : "The migrations directory has no migrations",
+  });
+}
+
+function wrongDirection(verb: "upgrade" | "downgrade", to: string, current: string): StrataError {
+  const right = verb === "upgrade" ? "downgrade" : "upgrade";
+  const relation = verb === "upgrade" ? "below" : "above";
+  return new StrataError(
+    "WRONG_DIRECTION",
+    `Cannot ${verb} to ${to}: it is ${relation} the current version ${current}`,
+    { hint: `To go there, run "strata ${right} ${to}"` },
+  );
+}

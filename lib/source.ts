@@ -1,0 +1,62 @@
+/**
+ * The one filesystem read of migrations: list a directory and read its `.sql`
+ * files into `{name, bytes}` entries for `files.ts`.
+ *
+ * @module
+ */
+
+import { StrataError } from "./errors.ts";
+import { type FileEntry, isSqlFileName } from "./files.ts";
+
+/**
+ * Read every visible `.sql` file of `dir` (other files are not read).
+ * Throws `DIR_NOT_FOUND` or `DIR_UNREADABLE` naming the directory, or the
+ * file that could not be read, and the option it came from.
+ */
+export async function readMigrationDir(dir: string, origin = "--dir"): Promise<FileEntry[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if ((e.isFile || e.isSymlink) && isSqlFileName(e.name)) names.push(e.name);
+    }
+  } catch (err) {
+    throw dirError(err, dir, origin);
+  }
+  return await Promise.all(
+    names.sort().map(async (name) => {
+      try {
+        return { name, bytes: await Deno.readFile(`${dir}/${name}`) };
+      } catch (err) {
+        throw new StrataError("DIR_UNREADABLE", `Cannot read "${dir}/${name}": ${errText(err)}`, {
+          file: name,
+          hint: "Check the file's permissions",
+          cause: err,
+        });
+      }
+    }),
+  );
+}
+
+function dirError(err: unknown, dir: string, origin: string): StrataError {
+  if (err instanceof Deno.errors.NotFound) {
+    return new StrataError(
+      "DIR_NOT_FOUND",
+      `Cannot read migrations directory "${dir}": not found`,
+      {
+        hint:
+          `Create it, or point ${origin} (or STRATA_DIR) at the directory that holds the .sql files`,
+      },
+    );
+  }
+  return new StrataError(
+    "DIR_UNREADABLE",
+    `Cannot read migrations directory "${dir}": ${errText(err)}`,
+    { hint: `Check that ${origin} names a readable directory`, cause: err },
+  );
+}
+
+function errText(err: unknown): string {
+  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (err instanceof Deno.errors.NotADirectory) return "not a directory";
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,100 @@
+/**
+ * Shared readonly shapes of strata, and `interface Db`, the one seam between
+ * strata and a database.
+ *
+ * @module
+ */
+
+import type { Header } from "./header.ts";
+import type { Statement } from "./sql_lexer.ts";
+
+/** How a file runs: inside strata's transaction, or statement by statement outside one. */
+export interface RunMode {
+  readonly kind: "transaction" | "none";
+  /** Why, in words, for `validate` and the run's output. */
+  readonly reason: string;
+  /** The text sent to the server: the file, with a dropped BEGIN/COMMIT wrapper blanked out. */
+  readonly body: string;
+  /** True when the file's own BEGIN/COMMIT wrapper was dropped. */
+  readonly unwrapped: boolean;
+}
+
+/** One parsed `.up.sql` or `.down.sql` file. */
+export interface MigrationFile {
+  readonly fileName: string;
+  readonly direction: "up" | "down";
+  /** The file's text after decoding: BOM stripped, CRLF read as LF. */
+  readonly text: string;
+  readonly header: Header;
+  /** Non-empty statements, in order. */
+  readonly statements: readonly Statement[];
+  readonly runMode: RunMode;
+}
+
+/** An up file and, when it exists, its down file, paired by version. */
+export interface Migration {
+  readonly version: bigint;
+  /** The version as written in the up file's name (`0007`). */
+  readonly versionText: string;
+  /** The `<name>` part of the up file's name. */
+  readonly name: string;
+  /** The header's message, or the name with `_` as spaces. */
+  readonly message: string;
+  /** `t1:sha256:<hex>` over the up file's tokens and execution-relevant header keys. */
+  readonly checksum: string;
+  readonly up: MigrationFile;
+  /** Null when there is no down file: the migration is irreversible. */
+  readonly down: MigrationFile | null;
+}
+
+/** One row of the version table. */
+export interface AppliedRow {
+  readonly version: bigint;
+  readonly name: string;
+  readonly checksum: string;
+  /** `applied`, or `started` for a non-transactional migration that never finished. */
+  readonly state: "applied" | "started";
+  /** For `started`: the 0-based index of the statement that was running. */
+  readonly statementIndex: number | null;
+  readonly appliedOrder: number;
+  readonly appliedAt: Date;
+  readonly executionMs: number | null;
+  readonly appliedBy: string;
+  readonly strataVersion: string;
+}
+
+/** One step of a plan. */
+export type Step =
+  | { readonly kind: "up"; readonly migration: Migration }
+  | { readonly kind: "down"; readonly migration: Migration };
+
+/** What a command will do, computed before anything runs. */
+export interface Plan {
+  readonly direction: "up" | "down";
+  readonly steps: readonly Step[];
+  /** The highest applied version before the plan runs (null: base). */
+  readonly from: bigint | null;
+  /** The highest applied version after it runs (null: base). */
+  readonly to: bigint | null;
+}
+
+/** A version table location: schema and table, unquoted. */
+export interface TableName {
+  readonly schema: string;
+  readonly name: string;
+}
+
+/**
+ * The database seam. Implementations: postgres.js (`db_postgres.ts`).
+ *
+ * Contract: one session for the object's lifetime (session settings and
+ * advisory locks persist across calls); `query` runs one statement with
+ * parameters and returns its rows; `runScript` runs a multi-statement text in
+ * one round trip (simple query protocol) and throws the server's error with
+ * its `position` relative to the text; `close` ends the session and never throws.
+ */
+export interface Db {
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  runScript(text: string): Promise<void>;
+  close(): Promise<void>;
+}

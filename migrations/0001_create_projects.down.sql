@@ -1,0 +1,3 @@
+-- message: drop projects
+DROP TABLE projects;
+DROP TYPE project_status;

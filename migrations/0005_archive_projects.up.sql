@@ -1,0 +1,12 @@
+-- message: archive projects
+-- revises: 0004
+-- created: 2026-11-22
+-- lock-timeout: 5s
+
+ALTER TABLE projects
+    ADD COLUMN archived_at timestamptz,
+    ADD COLUMN archived_reason text;
+
+COMMENT ON COLUMN projects.archived_at IS 'Set when a project is archived; NULL while live';
+
+CREATE INDEX projects_live_name ON projects (name) WHERE archived_at IS NULL;
