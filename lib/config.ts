@@ -96,7 +96,8 @@ export function parseDatabaseUrl(
   try {
     u = new URL(url.trim());
   } catch {
-    return bad(`"${redactUrl(url)}" is not a URL`);
+    // Never echo text that failed to parse: it may be a keyword string holding a password.
+    return bad("it is not a URL (the text is not shown, as it may hold a password)");
   }
   if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
     bad(`unsupported scheme "${u.protocol}"`);

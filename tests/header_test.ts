@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { closestKey, editDistance, parseDuration, parseHeader } from "../lib/header.ts";
+import { StrataError } from "../lib/errors.ts";
+
+function headerError(text: string): StrataError {
+  try {
+    parseHeader(text, "0003_add.up.sql");
+  } catch (err) {
+    assert.ok(err instanceof StrataError);
+    return err;
+  }
+  throw new Error("expected an error");
+}
+
+Deno.test("parseHeader() reads every known key", () => {
+  const h = parseHeader(
+    [
+      "-- message: add users",
+      "-- revises: 0002",
+      "-- Transaction: FALSE",
+      "-- lock-timeout: 5s",
+      "-- statement_timeout: 2min",
+      "-- created: 2026-11-22",
+      "-- author: ada",
+      "SELECT 1;",
+    ].join("\n"),
+    "x.up.sql",
+  );
+  assert.deepEqual(h, {
+    message: "add users",
+    revises: 2n,
+    transaction: false,
+    lockTimeout: 5000,
+    statementTimeout: 120000,
+    created: "2026-11-22",
+    author: "ada",
+  });
+});
+
+Deno.test("parseHeader() returns {} without a header and ignores ordinary comments", () => {
+  assert.deepEqual(parseHeader("SELECT 1;", "x"), {});
+  assert.deepEqual(parseHeader("-- Adds the users table.\n-- Note: see ticket 12\nSELECT 1;", "x"), {});
+});
+
+Deno.test("parseHeader() stops at the first statement", () => {
+  assert.deepEqual(parseHeader("SELECT 1;\n-- transaction: false\n", "x"), {});
+});
+
+Deno.test("parseHeader() refuses a key two edits from a known one, naming both", () => {
+  for (const [typo, meant] of [["transactoin", "transaction"], ["lock_timout", "lock-timeout"], ["mesage", "message"]]) {
+    const err = headerError(`-- ${typo}: false\nSELECT 1;`);
+    assert.equal(err.code, "HEADER_UNKNOWN_KEY");
+    assert.equal(err.line, 1);
+    assert.match(err.message, new RegExp(`"0003_add.up.sql" line 1: unknown key "${typo}"`));
+    assert.match(err.hint!, new RegExp(`Did you mean "${meant}"`));
+  }
+});
+
+Deno.test("parseHeader() refuses bad values with file and line", () => {
+  const cases: Array<[string, string]> = [
+    ["-- transaction: maybe", "transaction"],
+    ["-- lock-timeout: soon", "lock-timeout"],
+    ["-- statement-timeout: 5 parsecs", "statement-timeout"],
+    ["-- revises: abc", "revises"],
+  ];
+  for (const [line, key] of cases) {
+    const err = headerError(`-- message: x\n${line}\nSELECT 1;`);
+    assert.equal(err.code, "HEADER_BAD_VALUE");
+    assert.equal(err.line, 2);
+    assert.match(err.message, new RegExp(`line 2: bad value .* for "${key}"`));
+  }
+});
+
+Deno.test("parseHeader() refuses a repeated key", () => {
+  const err = headerError("-- transaction: true\n-- transaction: false\n");
+  assert.equal(err.code, "HEADER_DUPLICATE_KEY");
+  assert.equal(err.line, 2);
+});
+
+Deno.test("parseDuration() reads ms, s, min and h", () => {
+  assert.equal(parseDuration("500ms"), 500);
+  assert.equal(parseDuration("5s"), 5000);
+  assert.equal(parseDuration("1.5s"), 1500);
+  assert.equal(parseDuration("2min"), 120000);
+  assert.equal(parseDuration("1h"), 3600000);
+  assert.equal(parseDuration("5"), undefined);
+  assert.equal(parseDuration("soon"), undefined);
+});
+
+Deno.test("editDistance() counts insertions, deletions, substitutions and swaps", () => {
+  assert.equal(editDistance("transaction", "transaction"), 0);
+  assert.equal(editDistance("transactoin", "transaction"), 1);
+  assert.equal(editDistance("lock-timout", "lock-timeout"), 1);
+  assert.equal(editDistance("abc", ""), 3);
+  assert.equal(closestKey("note"), undefined);
+  assert.equal(closestKey("autor"), "author");
+});

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { decideRunMode } from "../lib/run_mode.ts";
+import { splitStatements } from "../lib/sql_lexer.ts";
+import { parseHeader } from "../lib/header.ts";
+import { StrataError } from "../lib/errors.ts";
+import type { RunMode } from "../lib/types.ts";
+
+function decide(text: string): RunMode {
+  const file = "0004_x.up.sql";
+  return decideRunMode(text, splitStatements(text).filter((s) => !s.isEmpty), {
+    header: parseHeader(text, file),
+    file,
+  });
+}
+
+function refusal(text: string): StrataError {
+  try {
+    decide(text);
+  } catch (err) {
+    assert.ok(err instanceof StrataError);
+    return err;
+  }
+  throw new Error("expected a refusal");
+}
+
+Deno.test("decideRunMode() runs plain SQL in strata's transaction", () => {
+  const m = decide("CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);");
+  assert.equal(m.kind, "transaction");
+  assert.equal(m.unwrapped, false);
+});
+
+Deno.test("decideRunMode() treats an empty or comment-only file as a transactional no-op", () => {
+  assert.equal(decide("").kind, "transaction");
+  assert.equal(decide("-- nothing to do\n").kind, "transaction");
+});
+
+Deno.test("decideRunMode() drops a redundant BEGIN/COMMIT wrapper, keeping positions", () => {
+  for (const [open, close] of [["BEGIN;", "COMMIT;"], ["START TRANSACTION;", "END;"], ["begin work;", "commit work;"]]) {
+    const text = `${open}\nCREATE TABLE t (a int);\n${close}\n`;
+    const m = decide(text);
+    assert.equal(m.kind, "transaction");
+    assert.equal(m.unwrapped, true);
+    assert.equal(m.body.length, text.length);
+    assert.equal(m.body.split("\n")[1], "CREATE TABLE t (a int);");
+    assert.ok(!/begin|commit|end|start/i.test(m.body.replace("CREATE TABLE t (a int);", "")));
+  }
+});
+
+Deno.test("decideRunMode() runs a file of only no-transaction statements outside a transaction", () => {
+  const m = decide("CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);");
+  assert.equal(m.kind, "none");
+  assert.match(m.reason, /cannot run in a transaction block/);
+});
+
+Deno.test("decideRunMode() follows transaction: false exactly as written", () => {
+  const m = decide("-- transaction: false\nBEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);");
+  assert.equal(m.kind, "none");
+  assert.equal(m.unwrapped, false);
+});
+
+Deno.test("decideRunMode() refuses mixed files without a header, naming line and fix", () => {
+  const err = refusal("CREATE TABLE t (a int);\n\nCREATE INDEX CONCURRENTLY i ON t (a);");
+  assert.equal(err.code, "RUN_MODE_REFUSED");
+  assert.equal(err.line, 3);
+  assert.match(err.message, /"0004_x.up.sql" line 3/);
+  assert.match(err.hint!, /-- transaction: false/);
+  const err2 = refusal("SELECT 1;\nCOMMIT;\nSELECT 2;");
+  assert.equal(err2.line, 2);
+  assert.match(err2.message, /transaction control "COMMIT"/);
+});
+
+Deno.test("decideRunMode() refuses a wrapper with other transaction control inside", () => {
+  assert.equal(refusal("BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;").code, "RUN_MODE_REFUSED");
+  assert.equal(refusal("BEGIN ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;").code, "RUN_MODE_REFUSED");
+  assert.equal(refusal("BEGIN;\nSELECT 1;\nROLLBACK;").code, "RUN_MODE_REFUSED");
+});
+
+Deno.test("decideRunMode() with transaction: true allows only plain and wrapped files", () => {
+  assert.equal(decide("-- transaction: true\nSELECT 1;").kind, "transaction");
+  assert.equal(decide("-- transaction: true\nBEGIN;\nSELECT 1;\nCOMMIT;").unwrapped, true);
+  const err = refusal("-- transaction: true\nCREATE INDEX CONCURRENTLY i ON t (a);");
+  assert.match(err.message, /conflicts with "transaction: true"/);
+});
+
+Deno.test("decideRunMode() refuses psql meta-commands and COPY FROM stdin", () => {
+  const meta = refusal("SELECT 1;\n\\set x 1\nSELECT :x;");
+  assert.equal(meta.code, "PSQL_FEATURE");
+  assert.equal(meta.line, 2);
+  const copy = refusal("COPY t (a) FROM stdin;\n1\n\\.\n");
+  assert.equal(copy.code, "PSQL_FEATURE");
+  assert.match(copy.message, /COPY \.\.\. FROM stdin/);
+});
