@@ -78,7 +78,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   downgrade: {
     summary: "revert applied migrations",
     usage: "TARGET",
-    minArgs: 1,
+    // The missing target gets its own message from the command, listing the forms.
+    minArgs: 0,
     maxArgs: 1,
     options: DRIFT_OPTIONS,
     details: "TARGET: a VERSION (it stays applied; everything above it is reverted), -N (the\n" +

@@ -13,15 +13,26 @@ import { quoteIdent, quoteLiteral, quoteTable, redactUrl } from "../lib/quote.ts
 Deno.test("chooseDatabaseSource() follows flag, file flag, env, file env, PG* order", () => {
   const env = { DATABASE_URL: "postgres://e/x", DATABASE_URL_FILE: "/f", PGHOST: "h" };
   assert.equal(chooseDatabaseSource({ databaseUrl: "postgres://f/x" }, env).kind, "url");
-  assert.deepEqual(chooseDatabaseSource({ databaseUrlFile: "/s" }, env), { kind: "file", path: "/s", origin: "--database-url-file" });
-  assert.deepEqual(chooseDatabaseSource({}, env), { kind: "url", url: "postgres://e/x", origin: "DATABASE_URL" });
+  assert.deepEqual(chooseDatabaseSource({ databaseUrlFile: "/s" }, env), {
+    kind: "file",
+    path: "/s",
+    origin: "--database-url-file",
+  });
+  assert.deepEqual(chooseDatabaseSource({}, env), {
+    kind: "url",
+    url: "postgres://e/x",
+    origin: "DATABASE_URL",
+  });
   assert.equal(chooseDatabaseSource({}, { DATABASE_URL_FILE: "/f" }).kind, "file");
   assert.equal(chooseDatabaseSource({}, { PGDATABASE: "d" }).kind, "env");
   assert.equal(chooseDatabaseSource({}, { HOME: "/root" }).kind, "none");
 });
 
 Deno.test("parseDatabaseUrl() reads parts, decodes the password and redacts it for display", () => {
-  const c = parseDatabaseUrl("postgresql://ada:p%40ss@db.example:6543/app?sslmode=require", "DATABASE_URL");
+  const c = parseDatabaseUrl(
+    "postgresql://ada:p%40ss@db.example:6543/app?sslmode=require",
+    "DATABASE_URL",
+  );
   assert.equal(c.host, "db.example");
   assert.equal(c.port, 6543);
   assert.equal(c.user, "ada");
@@ -34,7 +45,15 @@ Deno.test("parseDatabaseUrl() reads parts, decodes the password and redacts it f
 });
 
 Deno.test("parseDatabaseUrl() refuses bad URLs naming the origin, never the password", () => {
-  for (const url of ["mysql://u:hunter22@h/db", "postgres://u:hunter22@h/db?sslmode=sometimes", "postgres://u:hunter22@h:99999/db", "postgres://u:hunter22@h/db?foo=1", "not a url hunter22"]) {
+  for (
+    const url of [
+      "mysql://u:hunter22@h/db",
+      "postgres://u:hunter22@h/db?sslmode=sometimes",
+      "postgres://u:hunter22@h:99999/db",
+      "postgres://u:hunter22@h/db?foo=1",
+      "not a url hunter22",
+    ]
+  ) {
     assert.throws(() => parseDatabaseUrl(url, "--database-url"), (e: unknown) => {
       assert.ok(e instanceof StrataError);
       assert.equal(e.code, "BAD_DATABASE_URL");
@@ -46,15 +65,35 @@ Deno.test("parseDatabaseUrl() refuses bad URLs naming the origin, never the pass
 });
 
 Deno.test("connectionFromEnv() uses libpq's variables", () => {
-  const c = connectionFromEnv({ PGHOST: "h", PGPORT: "5433", PGUSER: "u", PGPASSWORD: "pw", PGDATABASE: "d", PGSSLMODE: "disable" });
-  assert.deepEqual([c.host, c.port, c.user, c.password, c.database, c.sslmode], ["h", 5433, "u", "pw", "d", "disable"]);
+  const c = connectionFromEnv({
+    PGHOST: "h",
+    PGPORT: "5433",
+    PGUSER: "u",
+    PGPASSWORD: "pw",
+    PGDATABASE: "d",
+    PGSSLMODE: "disable",
+  });
+  assert.deepEqual([c.host, c.port, c.user, c.password, c.database, c.sslmode], [
+    "h",
+    5433,
+    "u",
+    "pw",
+    "d",
+    "disable",
+  ]);
 });
 
 Deno.test("parseTableName() splits schema and name and refuses bad names", () => {
-  assert.deepEqual(parseTableName("strata_migrations", "--table"), { schema: "public", name: "strata_migrations" });
+  assert.deepEqual(parseTableName("strata_migrations", "--table"), {
+    schema: "public",
+    name: "strata_migrations",
+  });
   assert.deepEqual(parseTableName('ops.my"t;x', "--table"), { schema: "ops", name: 'my"t;x' });
   for (const bad of ["a.b.c", ".x", "x.", "", "x".repeat(60)]) {
-    assert.throws(() => parseTableName(bad, "--table"), (e: unknown) => e instanceof StrataError && e.code === "BAD_TABLE_NAME");
+    assert.throws(
+      () => parseTableName(bad, "--table"),
+      (e: unknown) => e instanceof StrataError && e.code === "BAD_TABLE_NAME",
+    );
   }
 });
 
@@ -85,5 +124,8 @@ Deno.test("locatePosition() maps a character position, after a prefix, to line a
   const loc = locatePosition(uni, [...uni].indexOf("y") + 1)!;
   assert.equal(loc.column, 16);
   assert.equal(locatePosition(body, 3, 7), undefined);
-  assert.deepEqual(caretSnippet({ line: 3, column: 3, lineText: "\tab" }), ["3 | \tab", "  | \t ^"]);
+  assert.deepEqual(caretSnippet({ line: 3, column: 3, lineText: "\tab" }), [
+    "3 | \tab",
+    "  | \t ^",
+  ]);
 });

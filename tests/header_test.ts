@@ -39,7 +39,10 @@ Deno.test("parseHeader() reads every known key", () => {
 
 Deno.test("parseHeader() returns {} without a header and ignores ordinary comments", () => {
   assert.deepEqual(parseHeader("SELECT 1;", "x"), {});
-  assert.deepEqual(parseHeader("-- Adds the users table.\n-- Note: see ticket 12\nSELECT 1;", "x"), {});
+  assert.deepEqual(
+    parseHeader("-- Adds the users table.\n-- Note: see ticket 12\nSELECT 1;", "x"),
+    {},
+  );
 });
 
 Deno.test("parseHeader() stops at the first statement", () => {
@@ -47,7 +50,12 @@ Deno.test("parseHeader() stops at the first statement", () => {
 });
 
 Deno.test("parseHeader() refuses a key two edits from a known one, naming both", () => {
-  for (const [typo, meant] of [["transactoin", "transaction"], ["lock_timout", "lock-timeout"], ["mesage", "message"]]) {
+  for (
+    const [typo, meant] of [["transactoin", "transaction"], ["lock_timout", "lock-timeout"], [
+      "mesage",
+      "message",
+    ]]
+  ) {
     const err = headerError(`-- ${typo}: false\nSELECT 1;`);
     assert.equal(err.code, "HEADER_UNKNOWN_KEY");
     assert.equal(err.line, 1);

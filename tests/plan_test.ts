@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { currentVersion, findStateProblems, parseTarget, planDowngrade, planUpgrade } from "../lib/plan.ts";
+import {
+  currentVersion,
+  findStateProblems,
+  parseTarget,
+  planDowngrade,
+  planUpgrade,
+} from "../lib/plan.ts";
 import { loadMigrations } from "../lib/files.ts";
 import { StrataError } from "../lib/errors.ts";
 import type { AppliedRow, Migration } from "../lib/types.ts";
@@ -16,7 +22,11 @@ async function migrations(spec: string[]): Promise<readonly Migration[]> {
   return r.migrations;
 }
 
-function rows(ms: readonly Migration[], versions: number[], patch: Partial<AppliedRow> = {}): AppliedRow[] {
+function rows(
+  ms: readonly Migration[],
+  versions: number[],
+  patch: Partial<AppliedRow> = {},
+): AppliedRow[] {
   return versions.map((v, i) => {
     const m = ms.find((x) => x.version === BigInt(v));
     return {
@@ -41,13 +51,16 @@ function fails(fn: () => unknown, code: string, pattern?: RegExp): StrataError {
   } catch (err) {
     assert.ok(err instanceof StrataError, String(err));
     assert.equal(err.code, code);
-    if (pattern) assert.match(err.message + "\n" + (err.hint ?? "") + "\n" + err.details.join("\n"), pattern);
+    if (pattern) {
+      assert.match(err.message + "\n" + (err.hint ?? "") + "\n" + err.details.join("\n"), pattern);
+    }
     return err;
   }
   throw new Error(`expected ${code}`);
 }
 
-const versions = (p: { steps: readonly { migration: Migration }[] }) => p.steps.map((s) => s.migration.versionText);
+const versions = (p: { steps: readonly { migration: Migration }[] }) =>
+  p.steps.map((s) => s.migration.versionText);
 
 Deno.test("parseTarget() accepts each verb's forms and names the other verb's", () => {
   assert.deepEqual(parseTarget("head", "upgrade"), { kind: "head" });
@@ -79,29 +92,52 @@ Deno.test("planUpgrade() finds a version numerically and stops there", async () 
 Deno.test("planUpgrade() +N takes exactly N, and refuses more than pending", async () => {
   const ms = await migrations(["1_a", "2_b", "3_c"]);
   assert.deepEqual(versions(planUpgrade(ms, [], parseTarget("+1", "upgrade"))), ["1"]);
-  fails(() => planUpgrade(ms, rows(ms, [1, 2]), parseTarget("+2", "upgrade")), "UNKNOWN_TARGET", /only 1 migration is pending/);
+  fails(
+    () => planUpgrade(ms, rows(ms, [1, 2]), parseTarget("+2", "upgrade")),
+    "UNKNOWN_TARGET",
+    /only 1 migration is pending/,
+  );
 });
 
 Deno.test("planUpgrade() to a version below current names downgrade", async () => {
   const ms = await migrations(["1_a", "2_b", "3_c"]);
-  fails(() => planUpgrade(ms, rows(ms, [1, 2, 3]), parseTarget("1", "upgrade")), "WRONG_DIRECTION", /strata downgrade 1/);
+  fails(
+    () => planUpgrade(ms, rows(ms, [1, 2, 3]), parseTarget("1", "upgrade")),
+    "WRONG_DIRECTION",
+    /strata downgrade 1/,
+  );
 });
 
 Deno.test("planUpgrade() refuses an unknown version listing known ones", async () => {
   const ms = await migrations(["1_a", "2_b"]);
-  fails(() => planUpgrade(ms, [], parseTarget("9", "upgrade")), "UNKNOWN_TARGET", /no such version[\s\S]*1, 2/);
+  fails(
+    () => planUpgrade(ms, [], parseTarget("9", "upgrade")),
+    "UNKNOWN_TARGET",
+    /no such version[\s\S]*1, 2/,
+  );
 });
 
 Deno.test("planUpgrade() refuses out-of-order pending versions unless allowed", async () => {
   const ms = await migrations(["1_a", "2_b", "3_c"]);
   const applied = rows(ms, [1, 3]);
-  fails(() => planUpgrade(ms, applied, { kind: "head" }), "OUT_OF_ORDER", /"2_b.up.sql" is pending/);
-  assert.deepEqual(versions(planUpgrade(ms, applied, { kind: "head" }, { allowOutOfOrder: true })), ["2"]);
+  fails(
+    () => planUpgrade(ms, applied, { kind: "head" }),
+    "OUT_OF_ORDER",
+    /"2_b.up.sql" is pending/,
+  );
+  assert.deepEqual(
+    versions(planUpgrade(ms, applied, { kind: "head" }, { allowOutOfOrder: true })),
+    ["2"],
+  );
 });
 
 Deno.test("planUpgrade() refuses drift and missing files unless allowed, listing each", async () => {
   const ms = await migrations(["1_a", "2_b", "3_c"]);
-  const applied = [...rows(ms, [1], { checksum: "t1:sha256:ff" }), ...rows(ms, [2]), ...rows([], [5])];
+  const applied = [
+    ...rows(ms, [1], { checksum: "t1:sha256:ff" }),
+    ...rows(ms, [2]),
+    ...rows([], [5]),
+  ];
   const err = fails(() => planUpgrade(ms, applied, { kind: "head" }), "DRIFT");
   assert.equal(err.details.length, 2);
   assert.match(err.details.join("\n"), /"1_a.up.sql" was edited/);
@@ -113,8 +149,16 @@ Deno.test("planUpgrade() refuses drift and missing files unless allowed, listing
 Deno.test("planUpgrade() and planDowngrade() refuse an interrupted migration", async () => {
   const ms = await migrations(["1_a", "2_b"]);
   const applied = [...rows(ms, [1]), ...rows(ms, [2], { state: "started", statementIndex: 2 })];
-  fails(() => planUpgrade(ms, applied, { kind: "head" }, { allowDrift: true }), "INTERRUPTED_MIGRATION", /statement 3/);
-  fails(() => planDowngrade(ms, applied, { kind: "base" }), "INTERRUPTED_MIGRATION", /strata stamp/);
+  fails(
+    () => planUpgrade(ms, applied, { kind: "head" }, { allowDrift: true }),
+    "INTERRUPTED_MIGRATION",
+    /statement 3/,
+  );
+  fails(
+    () => planDowngrade(ms, applied, { kind: "base" }),
+    "INTERRUPTED_MIGRATION",
+    /strata stamp/,
+  );
 });
 
 Deno.test("planDowngrade() -N, VERSION and base revert newest first", async () => {
@@ -130,16 +174,31 @@ Deno.test("planDowngrade() -N, VERSION and base revert newest first", async () =
 
 Deno.test("planDowngrade() to a version above current names upgrade", async () => {
   const ms = await migrations(["1_a", "2_b", "3_c"]);
-  fails(() => planDowngrade(ms, rows(ms, [1]), parseTarget("3", "downgrade")), "WRONG_DIRECTION", /strata upgrade 3/);
-  fails(() => planDowngrade(ms, rows(ms, [1]), parseTarget("-2", "downgrade")), "UNKNOWN_TARGET", /only 1 migration is applied/);
+  fails(
+    () => planDowngrade(ms, rows(ms, [1]), parseTarget("3", "downgrade")),
+    "WRONG_DIRECTION",
+    /strata upgrade 3/,
+  );
+  fails(
+    () => planDowngrade(ms, rows(ms, [1]), parseTarget("-2", "downgrade")),
+    "UNKNOWN_TARGET",
+    /only 1 migration is applied/,
+  );
   fails(() => planDowngrade(ms, rows(ms, [1]), parseTarget("8", "downgrade")), "UNKNOWN_TARGET");
 });
 
 Deno.test("planDowngrade() refuses to cross an irreversible migration before anything runs", async () => {
   const ms = await migrations(["1_a", "2_b!", "3_c"]);
-  const err = fails(() => planDowngrade(ms, rows(ms, [1, 2, 3]), { kind: "base" }), "IRREVERSIBLE", /"2_b.up.sql": it has no down file/);
+  const err = fails(
+    () => planDowngrade(ms, rows(ms, [1, 2, 3]), { kind: "base" }),
+    "IRREVERSIBLE",
+    /"2_b.up.sql": it has no down file/,
+  );
   assert.match(err.hint!, /Nothing was run/);
-  assert.deepEqual(versions(planDowngrade(ms, rows(ms, [1, 2, 3]), parseTarget("2", "downgrade"))), ["3"]);
+  assert.deepEqual(
+    versions(planDowngrade(ms, rows(ms, [1, 2, 3]), parseTarget("2", "downgrade"))),
+    ["3"],
+  );
 });
 
 Deno.test("currentVersion() and findStateProblems() on an empty state", () => {

@@ -35,7 +35,12 @@ Deno.test("decideRunMode() treats an empty or comment-only file as a transaction
 });
 
 Deno.test("decideRunMode() drops a redundant BEGIN/COMMIT wrapper, keeping positions", () => {
-  for (const [open, close] of [["BEGIN;", "COMMIT;"], ["START TRANSACTION;", "END;"], ["begin work;", "commit work;"]]) {
+  for (
+    const [open, close] of [["BEGIN;", "COMMIT;"], ["START TRANSACTION;", "END;"], [
+      "begin work;",
+      "commit work;",
+    ]]
+  ) {
     const text = `${open}\nCREATE TABLE t (a int);\n${close}\n`;
     const m = decide(text);
     assert.equal(m.kind, "transaction");
@@ -53,7 +58,9 @@ Deno.test("decideRunMode() runs a file of only no-transaction statements outside
 });
 
 Deno.test("decideRunMode() follows transaction: false exactly as written", () => {
-  const m = decide("-- transaction: false\nBEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);");
+  const m = decide(
+    "-- transaction: false\nBEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);",
+  );
   assert.equal(m.kind, "none");
   assert.equal(m.unwrapped, false);
 });
@@ -70,8 +77,14 @@ Deno.test("decideRunMode() refuses mixed files without a header, naming line and
 });
 
 Deno.test("decideRunMode() refuses a wrapper with other transaction control inside", () => {
-  assert.equal(refusal("BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;").code, "RUN_MODE_REFUSED");
-  assert.equal(refusal("BEGIN ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;").code, "RUN_MODE_REFUSED");
+  assert.equal(
+    refusal("BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;").code,
+    "RUN_MODE_REFUSED",
+  );
+  assert.equal(
+    refusal("BEGIN ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;").code,
+    "RUN_MODE_REFUSED",
+  );
   assert.equal(refusal("BEGIN;\nSELECT 1;\nROLLBACK;").code, "RUN_MODE_REFUSED");
 });
 

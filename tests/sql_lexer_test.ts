@@ -4,7 +4,9 @@ import { StrataError } from "../lib/errors.ts";
 
 /** The non-empty statements of `input`, from their first token to their end. */
 function stmts(input: string): string[] {
-  return splitStatements(input).filter((s) => !s.isEmpty).map((s) => input.slice(s.sqlStart, s.end));
+  return splitStatements(input).filter((s) => !s.isEmpty).map((s) =>
+    input.slice(s.sqlStart, s.end)
+  );
 }
 
 function kinds(input: string): StatementKind[] {
@@ -23,31 +25,64 @@ const SPLIT_CASES: Array<[string, string, string[]]> = [
   ["doubled quote in string", "SELECT 'it''s; ok'; SELECT 2", ["SELECT 'it''s; ok';", "SELECT 2"]],
   ["E string with escaped quote", "SELECT E'a\\';b'; SELECT 2", ["SELECT E'a\\';b';", "SELECT 2"]],
   ["lower-case e string", "SELECT e'\\'; x'; SELECT 2", ["SELECT e'\\'; x';", "SELECT 2"]],
-  ["E string ending in escaped backslash", "SELECT E'a\\\\'; SELECT 2", ["SELECT E'a\\\\';", "SELECT 2"]],
-  ["standard string keeps backslash literal", "SELECT 'a\\'; SELECT 2", ["SELECT 'a\\';", "SELECT 2"]],
+  ["E string ending in escaped backslash", "SELECT E'a\\\\'; SELECT 2", [
+    "SELECT E'a\\\\';",
+    "SELECT 2",
+  ]],
+  ["standard string keeps backslash literal", "SELECT 'a\\'; SELECT 2", [
+    "SELECT 'a\\';",
+    "SELECT 2",
+  ]],
   ["U& string", "SELECT U&'d\\0061t;a'; SELECT 2", ["SELECT U&'d\\0061t;a';", "SELECT 2"]],
   ["U& identifier", 'SELECT U&"a;b"; SELECT 2', ['SELECT U&"a;b";', "SELECT 2"]],
   ["bit string", "SELECT B'10;1'; SELECT X'1;F'", ["SELECT B'10;1';", "SELECT X'1;F'"]],
   ["national string", "SELECT N'x;y'; SELECT 2", ["SELECT N'x;y';", "SELECT 2"]],
   ["quoted identifier", 'SELECT 1 AS "a;b"; SELECT 2', ['SELECT 1 AS "a;b";', "SELECT 2"]],
-  ["doubled quote in identifier", 'SELECT 1 AS "a"";b"; SELECT 2', ['SELECT 1 AS "a"";b";', "SELECT 2"]],
-  ["dollar body", "DO $$ BEGIN PERFORM 1; END $$; SELECT 2", ["DO $$ BEGIN PERFORM 1; END $$;", "SELECT 2"]],
-  ["tagged dollar body holding $$", "SELECT $fn$ a; $$ b; $fn$; SELECT 2", ["SELECT $fn$ a; $$ b; $fn$;", "SELECT 2"]],
-  ["dollar tags are case-sensitive", "SELECT $a$ x; $A$ y; $a$; SELECT 2", ["SELECT $a$ x; $A$ y; $a$;", "SELECT 2"]],
+  ["doubled quote in identifier", 'SELECT 1 AS "a"";b"; SELECT 2', [
+    'SELECT 1 AS "a"";b";',
+    "SELECT 2",
+  ]],
+  ["dollar body", "DO $$ BEGIN PERFORM 1; END $$; SELECT 2", [
+    "DO $$ BEGIN PERFORM 1; END $$;",
+    "SELECT 2",
+  ]],
+  ["tagged dollar body holding $$", "SELECT $fn$ a; $$ b; $fn$; SELECT 2", [
+    "SELECT $fn$ a; $$ b; $fn$;",
+    "SELECT 2",
+  ]],
+  ["dollar tags are case-sensitive", "SELECT $a$ x; $A$ y; $a$; SELECT 2", [
+    "SELECT $a$ x; $A$ y; $a$;",
+    "SELECT 2",
+  ]],
   ["parameter is not a tag", "SELECT $1; SELECT $2", ["SELECT $1;", "SELECT $2"]],
   ["identifier with dollar", "SELECT a$b$ FROM t; SELECT 2", ["SELECT a$b$ FROM t;", "SELECT 2"]],
-  ["line comment with semicolon", "SELECT 1 -- x; y\n; SELECT 2", ["SELECT 1 -- x; y\n;", "SELECT 2"]],
+  ["line comment with semicolon", "SELECT 1 -- x; y\n; SELECT 2", [
+    "SELECT 1 -- x; y\n;",
+    "SELECT 2",
+  ]],
   ["line comment at end without newline", "SELECT 1; -- bye;", ["SELECT 1;"]],
   ["block comment with semicolon", "SELECT /* ; */ 1; SELECT 2", ["SELECT /* ; */ 1;", "SELECT 2"]],
-  ["nested block comment", "SELECT /* a /* b; */ c; */ 1; SELECT 2", ["SELECT /* a /* b; */ c; */ 1;", "SELECT 2"]],
+  ["nested block comment", "SELECT /* a /* b; */ c; */ 1; SELECT 2", [
+    "SELECT /* a /* b; */ c; */ 1;",
+    "SELECT 2",
+  ]],
   ["quote inside line comment", "-- it's\nSELECT 1; SELECT 2", ["SELECT 1;", "SELECT 2"]],
   ["quote inside block comment", "/* it's */ SELECT 1; SELECT 2", ["SELECT 1;", "SELECT 2"]],
-  ["comment marker inside string", "SELECT '-- x; /* y'; SELECT 2", ["SELECT '-- x; /* y';", "SELECT 2"]],
-  ["quotes inside dollar body", "SELECT $$ it's \"x\"; $$; SELECT 2", ["SELECT $$ it's \"x\"; $$;", "SELECT 2"]],
+  ["comment marker inside string", "SELECT '-- x; /* y'; SELECT 2", [
+    "SELECT '-- x; /* y';",
+    "SELECT 2",
+  ]],
+  ["quotes inside dollar body", 'SELECT $$ it\'s "x"; $$; SELECT 2', [
+    'SELECT $$ it\'s "x"; $$;',
+    "SELECT 2",
+  ]],
   [
     "BEGIN ATOMIC body",
     "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3;",
-    ["CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;", "SELECT 3;"],
+    [
+      "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;",
+      "SELECT 3;",
+    ],
   ],
   [
     "CREATE OR REPLACE PROCEDURE with BEGIN ATOMIC",
@@ -57,26 +92,53 @@ const SPLIT_CASES: Array<[string, string, string[]]> = [
   [
     "CASE ... END inside BEGIN ATOMIC",
     "CREATE FUNCTION f(x int) RETURNS int BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END; END; SELECT 2",
-    ["CREATE FUNCTION f(x int) RETURNS int BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END; END;", "SELECT 2"],
+    [
+      "CREATE FUNCTION f(x int) RETURNS int BEGIN ATOMIC SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END; END;",
+      "SELECT 2",
+    ],
   ],
-  ["BEGIN/COMMIT at top level split", "BEGIN; CREATE TABLE t (); COMMIT;", ["BEGIN;", "CREATE TABLE t ();", "COMMIT;"]],
-  ["semicolon inside parentheses", "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2); SELECT 3", [
-    "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);",
-    "SELECT 3",
+  ["BEGIN/COMMIT at top level split", "BEGIN; CREATE TABLE t (); COMMIT;", [
+    "BEGIN;",
+    "CREATE TABLE t ();",
+    "COMMIT;",
   ]],
-  ["casts and operators", "SELECT 1::int; SELECT 'a' || 'b';", ["SELECT 1::int;", "SELECT 'a' || 'b';"]],
+  [
+    "semicolon inside parentheses",
+    "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2); SELECT 3",
+    [
+      "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);",
+      "SELECT 3",
+    ],
+  ],
+  ["casts and operators", "SELECT 1::int; SELECT 'a' || 'b';", [
+    "SELECT 1::int;",
+    "SELECT 'a' || 'b';",
+  ]],
   ["unicode text", "SELECT 'héllo; 😀'; SELECT '€'", ["SELECT 'héllo; 😀';", "SELECT '€'"]],
   ["CRLF line ends", "SELECT 1;\r\nSELECT 2;\r\n", ["SELECT 1;", "SELECT 2;"]],
   ["comment before statement", "-- head\n/* more */\nSELECT 1;", ["SELECT 1;"]],
-  ["dollar body with tag-like text", "SELECT $x$ $y$ ; $x$; SELECT 2", ["SELECT $x$ $y$ ; $x$;", "SELECT 2"]],
+  ["dollar body with tag-like text", "SELECT $x$ $y$ ; $x$; SELECT 2", [
+    "SELECT $x$ $y$ ; $x$;",
+    "SELECT 2",
+  ]],
   ["numbers with exponent", "SELECT 1e10, 1.5; SELECT .5", ["SELECT 1e10, 1.5;", "SELECT .5"]],
   ["string right after keyword", "SELECT'a;b'; SELECT 2", ["SELECT'a;b';", "SELECT 2"]],
-  ["E string prefix only as its own word", "SELECT type'x;y'; SELECT 2", ["SELECT type'x;y';", "SELECT 2"]],
-  ["function with plpgsql body", "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN NEW;\nEND;\n$body$;\nSELECT 1;", [
-    "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN NEW;\nEND;\n$body$;",
-    "SELECT 1;",
+  ["E string prefix only as its own word", "SELECT type'x;y'; SELECT 2", [
+    "SELECT type'x;y';",
+    "SELECT 2",
   ]],
-  ["multiple blank lines between statements", "SELECT 1;\n\n\n\nSELECT 2;", ["SELECT 1;", "SELECT 2;"]],
+  [
+    "function with plpgsql body",
+    "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN NEW;\nEND;\n$body$;\nSELECT 1;",
+    [
+      "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN NEW;\nEND;\n$body$;",
+      "SELECT 1;",
+    ],
+  ],
+  ["multiple blank lines between statements", "SELECT 1;\n\n\n\nSELECT 2;", [
+    "SELECT 1;",
+    "SELECT 2;",
+  ]],
 ];
 
 for (const [name, input, expected] of SPLIT_CASES) {
@@ -88,8 +150,16 @@ for (const [name, input, expected] of SPLIT_CASES) {
 }
 
 const KIND_CASES: Array<[string, string, StatementKind[]]> = [
-  ["BEGIN/COMMIT", "BEGIN; SELECT 1; COMMIT;", ["transaction-control", "sql", "transaction-control"]],
-  ["lower-case begin and end", "begin; select 1; end;", ["transaction-control", "sql", "transaction-control"]],
+  ["BEGIN/COMMIT", "BEGIN; SELECT 1; COMMIT;", [
+    "transaction-control",
+    "sql",
+    "transaction-control",
+  ]],
+  ["lower-case begin and end", "begin; select 1; end;", [
+    "transaction-control",
+    "sql",
+    "transaction-control",
+  ]],
   ["START TRANSACTION", "START TRANSACTION ISOLATION LEVEL SERIALIZABLE;", ["transaction-control"]],
   ["ROLLBACK, SAVEPOINT, RELEASE, ABORT", "SAVEPOINT a; RELEASE a; ROLLBACK TO a; ABORT;", [
     "transaction-control",
@@ -97,33 +167,60 @@ const KIND_CASES: Array<[string, string, StatementKind[]]> = [
     "transaction-control",
     "transaction-control",
   ]],
-  ["PREPARE TRANSACTION", "PREPARE TRANSACTION 'x'; COMMIT PREPARED 'x';", ["transaction-control", "transaction-control"]],
+  ["PREPARE TRANSACTION", "PREPARE TRANSACTION 'x'; COMMIT PREPARED 'x';", [
+    "transaction-control",
+    "transaction-control",
+  ]],
   ["CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY i ON t (a);", ["no-transaction"]],
-  ["CREATE UNIQUE INDEX CONCURRENTLY", "create unique index concurrently i on t (a);", ["no-transaction"]],
-  ["DROP INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY IF EXISTS i;", ["no-transaction"]],
-  ["REINDEX CONCURRENTLY", "REINDEX TABLE CONCURRENTLY t; REINDEX (VERBOSE) INDEX CONCURRENTLY i;", [
-    "no-transaction",
+  ["CREATE UNIQUE INDEX CONCURRENTLY", "create unique index concurrently i on t (a);", [
     "no-transaction",
   ]],
+  ["DROP INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY IF EXISTS i;", ["no-transaction"]],
+  [
+    "REINDEX CONCURRENTLY",
+    "REINDEX TABLE CONCURRENTLY t; REINDEX (VERBOSE) INDEX CONCURRENTLY i;",
+    [
+      "no-transaction",
+      "no-transaction",
+    ],
+  ],
   ["REINDEX DATABASE", "REINDEX DATABASE app;", ["no-transaction"]],
   ["plain REINDEX", "REINDEX TABLE t;", ["sql"]],
   ["VACUUM", "VACUUM; VACUUM (ANALYZE) t;", ["no-transaction", "no-transaction"]],
-  ["CREATE/DROP DATABASE", "CREATE DATABASE x; DROP DATABASE x;", ["no-transaction", "no-transaction"]],
-  ["CREATE/DROP TABLESPACE", "CREATE TABLESPACE s LOCATION '/x'; DROP TABLESPACE s;", ["no-transaction", "no-transaction"]],
-  ["ALTER SYSTEM", "ALTER SYSTEM SET work_mem = '8MB';", ["no-transaction"]],
-  ["DETACH PARTITION CONCURRENTLY", "ALTER TABLE p DETACH PARTITION c CONCURRENTLY;", ["no-transaction"]],
-  ["ALTER DATABASE SET TABLESPACE", "ALTER DATABASE d SET TABLESPACE s; ALTER DATABASE d SET work_mem = 1;", [
+  ["CREATE/DROP DATABASE", "CREATE DATABASE x; DROP DATABASE x;", [
     "no-transaction",
-    "sql",
+    "no-transaction",
   ]],
+  ["CREATE/DROP TABLESPACE", "CREATE TABLESPACE s LOCATION '/x'; DROP TABLESPACE s;", [
+    "no-transaction",
+    "no-transaction",
+  ]],
+  ["ALTER SYSTEM", "ALTER SYSTEM SET work_mem = '8MB';", ["no-transaction"]],
+  ["DETACH PARTITION CONCURRENTLY", "ALTER TABLE p DETACH PARTITION c CONCURRENTLY;", [
+    "no-transaction",
+  ]],
+  [
+    "ALTER DATABASE SET TABLESPACE",
+    "ALTER DATABASE d SET TABLESPACE s; ALTER DATABASE d SET work_mem = 1;",
+    [
+      "no-transaction",
+      "sql",
+    ],
+  ],
   ["plain CREATE INDEX", "CREATE INDEX i ON t (a);", ["sql"]],
-  ["REFRESH MATERIALIZED VIEW CONCURRENTLY runs in a transaction", "REFRESH MATERIALIZED VIEW CONCURRENTLY v;", ["sql"]],
+  [
+    "REFRESH MATERIALIZED VIEW CONCURRENTLY runs in a transaction",
+    "REFRESH MATERIALIZED VIEW CONCURRENTLY v;",
+    ["sql"],
+  ],
   ["psql \\set", "\\set x 1\nSELECT :x;", ["psql-meta"]],
   ["psql \\i", "SELECT 1;\n\\i other.sql\n", ["sql", "psql-meta"]],
   ["COPY FROM stdin", "COPY t (a) FROM stdin;", ["psql-copy"]],
   ["COPY from a file is SQL", "COPY t FROM '/tmp/x.csv'; COPY t TO STDOUT;", ["sql", "sql"]],
   ["word begin inside a string", "SELECT 'begin';", ["sql"]],
-  ["BEGIN ATOMIC function is SQL", "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;", ["sql"]],
+  ["BEGIN ATOMIC function is SQL", "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;", [
+    "sql",
+  ]],
 ];
 
 for (const [name, input, expected] of KIND_CASES) {
@@ -164,7 +261,10 @@ Deno.test("splitStatements() normalises tokens: comments dropped, white space fo
   const a = splitStatements("SELECT  a,\n\t b -- note\nFROM /* c */ t;")[0].normalized;
   const b = splitStatements("SELECT a, b FROM t;")[0].normalized;
   assert.equal(a, b);
-  assert.notEqual(splitStatements("SELECT 'a  b';")[0].normalized, splitStatements("SELECT 'a b';")[0].normalized);
+  assert.notEqual(
+    splitStatements("SELECT 'a  b';")[0].normalized,
+    splitStatements("SELECT 'a b';")[0].normalized,
+  );
 });
 
 Deno.test("classifyWords() treats unknown leading words as ordinary SQL", () => {
@@ -217,6 +317,10 @@ Deno.test("splitStatements() property: chunks rebuild the input and split only a
     const chunks = splitStatements(text);
     assert.equal(chunks.map((c) => text.slice(c.start, c.end)).join(""), text, `seed ${seed}`);
     const ends = chunks.map((c) => c.end).filter((e) => e !== text.length);
-    assert.deepEqual(ends, cuts.filter((c) => c !== text.length), `seed ${seed}: ${JSON.stringify(text)}`);
+    assert.deepEqual(
+      ends,
+      cuts.filter((c) => c !== text.length),
+      `seed ${seed}: ${JSON.stringify(text)}`,
+    );
   }
 });

@@ -1,0 +1,220 @@
+/**
+ * Test harness: find a PostgreSQL server, give each test a fresh
+ * `strata_test_<random>` database (dropped afterwards), and run the CLI as a
+ * subprocess the way users do.
+ *
+ * Server: STRATA_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres, else a
+ * throwaway `postgres:16` container when `docker info` succeeds, else the
+ * server tests are skipped with one printed line, which
+ * STRATA_TEST_REQUIRE_SERVER=1 turns into a failure.
+ */
+
+import postgres from "postgres";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const NAME_GUARD = /^strata_test_[a-z0-9_]+$/;
+
+type Server = { url: string } | { skip: string };
+
+async function canConnect(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {}, fetch_types: false });
+  try {
+    await sql`SELECT 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+async function dockerServer(): Promise<Server> {
+  let info: Deno.CommandOutput;
+  try {
+    info = await new Deno.Command("docker", { args: ["info"], stdout: "null", stderr: "null" })
+      .output();
+  } catch {
+    return { skip: "no PostgreSQL on 127.0.0.1:5432 and no docker command" };
+  }
+  if (!info.success) {
+    return { skip: "no PostgreSQL on 127.0.0.1:5432 and no Docker engine (docker info failed)" };
+  }
+  const name = `strata_test_pg_${Deno.pid}`;
+  const run = await new Deno.Command("docker", {
+    args: [
+      "run",
+      "-d",
+      "--rm",
+      "--name",
+      name,
+      "-e",
+      "POSTGRES_HOST_AUTH_METHOD=trust",
+      "-p",
+      "127.0.0.1::5432",
+      "postgres:16",
+    ],
+  }).output();
+  if (!run.success) {
+    return {
+      skip: `docker run postgres:16 failed: ${new TextDecoder().decode(run.stderr).trim()}`,
+    };
+  }
+  globalThis.addEventListener("unload", () => {
+    new Deno.Command("docker", { args: ["rm", "-f", name], stdout: "null", stderr: "null" })
+      .outputSync();
+  });
+  const port = new TextDecoder().decode(
+    (await new Deno.Command("docker", { args: ["port", name, "5432"] }).output()).stdout,
+  ).trim().split(":").pop();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  for (let i = 0; i < 60; i++) {
+    if (await canConnect(url)) return { url };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return { skip: "the postgres:16 container did not accept connections within 30 s" };
+}
+
+async function findServer(): Promise<Server> {
+  const explicit = Deno.env.get("STRATA_TEST_DATABASE_URL");
+  if (explicit) {
+    return await canConnect(explicit)
+      ? { url: explicit }
+      : { skip: "STRATA_TEST_DATABASE_URL does not accept connections" };
+  }
+  const local = "postgres://postgres@127.0.0.1:5432/postgres";
+  if (await canConnect(local)) return { url: local };
+  return await dockerServer();
+}
+
+const server = await findServer();
+const required = Deno.env.get("STRATA_TEST_REQUIRE_SERVER") === "1";
+if ("skip" in server && !required) console.log(`skipping server tests: ${server.skip}`);
+
+/** A fresh database for one test. `url` points at it; `sql` is an admin client on it. */
+export interface TestDb {
+  readonly name: string;
+  readonly url: string;
+  readonly sql: postgres.Sql;
+}
+
+function urlFor(base: string, database: string): string {
+  const u = new URL(base);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** The admin URL of the test server (for tests that build their own URLs). */
+export function serverUrl(): string {
+  if ("skip" in server) throw new Error(server.skip);
+  return server.url;
+}
+
+/** Create `strata_test_<random>`, run `fn`, and drop it whatever happens. */
+export async function withTestDb(fn: (db: TestDb) => Promise<void>): Promise<void> {
+  const base = serverUrl();
+  const name = `strata_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {}, fetch_types: false });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = urlFor(base, name);
+  const sql = postgres(url, { max: 2, onnotice: () => {}, fetch_types: false });
+  try {
+    await fn({ name, url, sql });
+  } finally {
+    await sql.end({ timeout: 1 });
+    await dropTestDatabase(admin, name);
+    await admin.end({ timeout: 1 });
+  }
+}
+
+async function dropTestDatabase(admin: postgres.Sql, name: string): Promise<void> {
+  if (!NAME_GUARD.test(name)) {
+    throw new Error(`refusing to drop "${name}": not a strata_test_ database`);
+  }
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+/**
+ * Register a test that needs a server. Without one it is skipped (ignored),
+ * or fails under STRATA_TEST_REQUIRE_SERVER=1.
+ */
+export function serverTest(name: string, fn: (db: TestDb) => Promise<void>): void {
+  const missing = "skip" in server;
+  Deno.test({
+    name,
+    ignore: missing && !required,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      if (missing) throw new Error(`STRATA_TEST_REQUIRE_SERVER=1 but ${server.skip}`);
+      await withTestDb(fn);
+    },
+  });
+}
+
+/** The outcome of one CLI run. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Run `main.ts` as a subprocess with the permissions of `deno task strata`, a
+ * clean environment (only PATH, HOME, NO_COLOR and `env`), and `cwd`.
+ */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-check",
+      "--allow-read",
+      "--allow-env",
+      "--allow-net",
+      "--allow-sys",
+      `${ROOT}main.ts`,
+      ...args,
+    ],
+    cwd: options.cwd ?? ROOT,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      ...options.env,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A temporary migrations directory holding `files` (name to text); removed by the caller's `finally`. */
+export async function tempMigrations(files: Record<string, string | Uint8Array>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "strata_test_" });
+  for (const [name, text] of Object.entries(files)) {
+    if (typeof text === "string") await Deno.writeTextFile(`${dir}/${name}`, text);
+    else await Deno.writeFile(`${dir}/${name}`, text);
+  }
+  return dir;
+}
+
+/** A catalog fingerprint of user objects (tables, columns, indexes, types, functions, triggers). */
+export async function schemaFingerprint(sql: postgres.Sql): Promise<string> {
+  const rows = await sql.unsafe(`
+    SELECT 'col ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable ||
+           ' ' || coalesce(column_default, '') AS x
+      FROM information_schema.columns WHERE table_schema = 'public'
+    UNION ALL SELECT 'idx ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+    UNION ALL SELECT 'type ' || t.typname || ' ' || coalesce(string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder), '')
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_enum e ON e.enumtypid = t.oid
+     WHERE n.nspname = 'public' AND t.typtype = 'e' GROUP BY t.typname
+    UNION ALL SELECT 'fn ' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
+    UNION ALL SELECT 'trg ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+    ORDER BY 1`);
+  return rows.map((r) => r.x).join("\n");
+}
