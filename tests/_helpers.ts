@@ -174,7 +174,6 @@ export async function runCli(
       "--allow-read",
       "--allow-env",
       "--allow-net",
-      "--allow-sys",
       `${ROOT}main.ts`,
       ...args,
     ],

@@ -33,8 +33,7 @@ export async function runMigrate(
     allowOutOfOrder: ctx.flags["allow-out-of-order"] === true,
   };
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
-    if (verb === "upgrade") await ensureVersionTable(db, ctx.table);
-    const { rows } = await readState(db, ctx.table);
+    const { rows, exists } = await readState(db, ctx.table);
     const plan = verb === "upgrade"
       ? planUpgrade(migrations, rows, target, options)
       : planDowngrade(migrations, rows, target, options);
@@ -43,6 +42,8 @@ export async function runMigrate(
       ctx.io.stdout(`Nothing to do: the database is at ${versionLabel(migrations, plan.from)}\n`);
       return 0;
     }
+    // Created only once there is something to record, so a refused run changes nothing.
+    if (!exists) await ensureVersionTable(db, ctx.table);
     const width = stepLabelWidth(plan.steps);
     const ms = await runPlan(db, plan, {
       table: ctx.table,
