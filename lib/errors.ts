@@ -119,11 +119,6 @@ export function exitCodeFor(code: ErrorCode): number {
   return EXIT_CODES[code] ?? 1;
 }
 
-/** True when `err` is a StrataError with one of the given codes (any code when none given). */
-export function isStrataError(err: unknown, ...codes: ErrorCode[]): err is StrataError {
-  return err instanceof StrataError && (codes.length === 0 || codes.includes(err.code));
-}
-
 /**
  * Render an error for a person: the message, its details, the hint and, with
  * `verbose`, the chain of causes. Never includes stack traces unless verbose.
