@@ -143,6 +143,12 @@ function buildContext(
   const str = (k: string) => values[k] as string | undefined;
   const tableText = str("table") ?? env.STRATA_TABLE ?? "strata_migrations";
   const lockWait = str("lock-wait") ?? env.STRATA_LOCK_WAIT ?? "60s";
+  const waitTimeout = str("wait-timeout");
+  const connectWaitMs = waitTimeout !== undefined
+    ? parseDurationOption(waitTimeout, "--wait-timeout")
+    : values.wait
+    ? 60_000
+    : 0;
   return {
     io,
     dir: str("dir") ?? env.STRATA_DIR ?? "./migrations",
@@ -151,6 +157,7 @@ function buildContext(
       lockWait,
       str("lock-wait") !== undefined ? "--lock-wait" : "STRATA_LOCK_WAIT",
     ),
+    connectWaitMs,
     color: useColor({ isTty: io.isTty, noColor: env.NO_COLOR }),
     flags: values,
     positionals,

@@ -54,8 +54,29 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     arg: "DURATION",
     help: "how long to wait for the migration lock (env STRATA_LOCK_WAIT; default 60s)",
   },
+  "wait": {
+    type: "boolean",
+    help: "retry the first connection until the server accepts (default up to 60s)",
+  },
+  "wait-timeout": {
+    type: "string",
+    arg: "DURATION",
+    help: "how long --wait retries (implies --wait)",
+  },
   "help": { type: "boolean", short: "h", help: "show help (for a command: strata COMMAND --help)" },
   "version": { type: "boolean", short: "V", help: "print strata's version" },
+};
+
+const RUN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  "single-transaction": {
+    type: "boolean",
+    help: "run every migration of this run in one transaction (all or nothing)",
+  },
+  "lock-retries": {
+    type: "string",
+    arg: "N",
+    help: "retries of a migration that hit its lock-timeout (SQLSTATE 55P03; default 3)",
+  },
 };
 
 const DRIFT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -70,7 +91,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: "[TARGET]",
     minArgs: 0,
     maxArgs: 1,
-    options: DRIFT_OPTIONS,
+    options: { ...DRIFT_OPTIONS, ...RUN_OPTIONS },
     details: "TARGET: head (default), a VERSION (7 finds 0007), or +N (the next N).\n" +
       "Each migration runs in its own transaction together with its version-table row.",
     run: async (ctx) => (await import("./commands/migrate.ts")).runMigrate(ctx, "upgrade"),
@@ -81,11 +102,23 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     // The missing target gets its own message from the command, listing the forms.
     minArgs: 0,
     maxArgs: 1,
-    options: DRIFT_OPTIONS,
+    options: { ...DRIFT_OPTIONS, ...RUN_OPTIONS },
     details: "TARGET: a VERSION (it stays applied; everything above it is reverted), -N (the\n" +
       "last N), or base (everything). Refuses before running anything if a migration on\n" +
       "the way has no down file.",
     run: async (ctx) => (await import("./commands/migrate.ts")).runMigrate(ctx, "downgrade"),
+  },
+  stamp: {
+    summary: "record a version as current without running SQL",
+    usage: "TARGET",
+    minArgs: 1,
+    maxArgs: 1,
+    options: {},
+    details: "TARGET: head, base, or a VERSION. Afterwards exactly the migrations at or below\n" +
+      "TARGET are recorded as applied; prints each row it adds or removes. Also resolves an\n" +
+      "interrupted non-transactional migration: stamp its version if it finished, or the one\n" +
+      "before it if it did not.",
+    run: async (ctx) => (await import("./commands/stamp.ts")).runStamp(ctx),
   },
   current: {
     summary: "print the database's current version",

@@ -41,31 +41,74 @@ export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOpt
       options.onNotice?.(`${n.severity ?? "NOTICE"}: ${n.message ?? ""}`),
   });
   const wrap = (err: unknown) => translateConnectionError(err, conn);
+  // The statement in flight, so that a signal can cancel it.
+  let inFlight: { cancel(): unknown } | null = null;
+  // Once the session is gone (terminated, crashed, socket closed) every later call
+  // fails at once: a reconnect would be a new session without the lock, and
+  // postgres.js under Deno can hang on a query after the socket ended.
+  let lost: unknown = null;
+  async function track<T>(pending: PromiseLike<T> & { cancel(): unknown }): Promise<T> {
+    if (lost) throw lostError(conn, lost);
+    inFlight = pending;
+    try {
+      return await pending;
+    } catch (err) {
+      if (isSessionFatal(err)) lost = err;
+      throw wrap(err);
+    } finally {
+      inFlight = null;
+    }
+  }
   return {
     async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-      try {
-        // deno-lint-ignore no-explicit-any
-        const rows = await sql.unsafe(text, params as any[], { prepare: false });
-        return [...rows] as T[];
-      } catch (err) {
-        throw wrap(err);
-      }
+      // deno-lint-ignore no-explicit-any
+      const rows = await track(sql.unsafe(text, params as any[], { prepare: false }));
+      return [...rows] as T[];
     },
     async runScript(text: string): Promise<void> {
+      await track(sql.unsafe(text));
+    },
+    async cancel(): Promise<void> {
       try {
-        await sql.unsafe(text);
-      } catch (err) {
-        throw wrap(err);
+        await inFlight?.cancel();
+      } catch {
+        // Cancelling is a request; if it cannot be sent the session end does the same work.
       }
     },
     async close(): Promise<void> {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        await sql.end({ timeout: 2 });
+        await Promise.race([
+          sql.end({ timeout: lost ? 0 : 2 }),
+          new Promise((resolve) => timer = setTimeout(resolve, 3000)),
+        ]);
       } catch {
         // Closing is best effort: the process is ending either way.
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
+}
+
+/** Errors after which the session no longer exists. */
+function isSessionFatal(err: unknown): boolean {
+  const e = err as { name?: string; code?: string };
+  if (e?.name === "PostgresError") {
+    return e.code === "57P01" || e.code === "57P02" || e.code === "57P03";
+  }
+  return true;
+}
+
+function lostError(conn: ConnectionOptions, cause: unknown): StrataError {
+  return new StrataError(
+    "CONNECTION_FAILED",
+    `Cannot continue on ${conn.display}: the connection to the server was lost`,
+    {
+      hint: "The server ended the session; whatever was in its transaction was rolled back",
+      cause,
+    },
+  );
 }
 
 function sslOption(conn: ConnectionOptions): false | "prefer" | "require" | "verify-full" {

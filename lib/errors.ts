@@ -9,6 +9,9 @@
 export type ErrorCode =
   // exit 1: a migration's SQL failed
   | "MIGRATION_FAILED"
+  // exit 130 / 143: stopped by a signal (rolled back, lock released)
+  | "INTERRUPTED_BY_SIGINT"
+  | "INTERRUPTED_BY_SIGTERM"
   | "INTERNAL"
   // exit 2: usage errors
   | "USAGE"
@@ -48,6 +51,8 @@ export type ErrorCode =
 
 const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   MIGRATION_FAILED: 1,
+  INTERRUPTED_BY_SIGINT: 130,
+  INTERRUPTED_BY_SIGTERM: 143,
   INTERNAL: 1,
   USAGE: 2,
   UNKNOWN_COMMAND: 2,

@@ -33,10 +33,16 @@ export interface StateProblem {
  * Parse a target for `verb`. upgrade: head | VERSION | +N; downgrade:
  * VERSION | -N | base. Throws `USAGE` for anything else.
  */
-export function parseTarget(text: string, verb: "upgrade" | "downgrade"): Target {
+export function parseTarget(text: string, verb: "upgrade" | "downgrade" | "stamp"): Target {
   const t = text.trim().toLowerCase();
-  if (verb === "upgrade" && t === "head") return { kind: "head" };
-  if (verb === "downgrade" && t === "base") return { kind: "base" };
+  if (verb !== "downgrade" && t === "head") return { kind: "head" };
+  if (verb !== "upgrade" && t === "base") return { kind: "base" };
+  if (verb === "stamp" && /^\d+$/.test(t)) return { kind: "version", version: BigInt(t), text: t };
+  if (verb === "stamp") {
+    throw new StrataError("USAGE", `Cannot stamp "${text}": not a target`, {
+      hint: "The target of stamp is head, base, or a version such as 0003",
+    });
+  }
   const rel = verb === "upgrade" ? /^\+(\d+)$/.exec(t) : /^-(\d+)$/.exec(t);
   if (rel && Number(rel[1]) > 0) return { kind: "relative", steps: Number(rel[1]) };
   if (/^\d+$/.test(t)) return { kind: "version", version: BigInt(t), text: t };
@@ -299,4 +305,42 @@ function wrongDirection(verb: "upgrade" | "downgrade", to: string, current: stri
     `Cannot ${verb} to ${to}: it is ${relation} the current version ${current}`,
     { hint: `To go there, run "strata ${right} ${to}"` },
   );
+}
+
+/** The row changes `stamp` makes: rows to add, to remove, and interrupted rows to mark applied. */
+export interface StampChange {
+  readonly add: readonly Migration[];
+  readonly remove: readonly AppliedRow[];
+  readonly resolve: readonly Migration[];
+  readonly to: bigint | null;
+}
+
+/**
+ * Plan `stamp`: afterwards exactly the migrations at or below the target are
+ * recorded as applied (rows above it are removed, interrupted rows at or
+ * below it become applied). No SQL of any file runs. Drift is not checked:
+ * stamp is how a person records the truth. Throws `UNKNOWN_TARGET`.
+ */
+export function planStamp(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+  target: Target,
+): StampChange {
+  let limit: bigint | null;
+  if (target.kind === "base") limit = null;
+  else if (target.kind === "head") limit = migrations.at(-1)?.version ?? null;
+  else if (target.kind === "version") limit = findMigration(migrations, target, "stamp").version;
+  else throw new StrataError("USAGE", "Cannot stamp a relative target", { hint: "Give a version" });
+  const within = (v: bigint) => limit !== null && v <= limit;
+  const byVersion = new Map(applied.map((r) => [r.version, r]));
+  return {
+    add: migrations.filter((m) => within(m.version) && !byVersion.has(m.version)),
+    remove: [...applied].filter((r) => !within(r.version)).sort((a, b) =>
+      compareBig(b.version, a.version)
+    ),
+    resolve: migrations.filter((m) =>
+      within(m.version) && byVersion.get(m.version)?.state === "started"
+    ),
+    to: limit,
+  };
 }

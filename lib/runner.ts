@@ -1,31 +1,57 @@
 /**
- * Execute a plan on a `Db`: each transactional migration is one message
- * (BEGIN; SET LOCAL …; the file; the version-table and log writes; COMMIT),
- * so it is atomic with its record and costs one round trip.
+ * Execute a plan on a `Db`. A transactional migration is one message (BEGIN;
+ * SET LOCAL …; the file; the version-table and log writes; COMMIT), atomic
+ * with its record and one round trip; one that fails only on its lock timeout
+ * (SQLSTATE 55P03) is retried with backoff. A non-transactional migration
+ * runs statement by statement between a `started` row and its final record,
+ * so an interruption stays visible. `singleTransaction` wraps the whole plan.
  *
  * @module
  */
 
-import { StrataError } from "./errors.ts";
+import { type ErrorCode, StrataError } from "./errors.ts";
 import { caretSnippet, locatePosition } from "./location.ts";
-import { renderTransactionalStep, type ScriptContext } from "./script.ts";
+import {
+  renderMarkFinished,
+  renderMarkStarted,
+  renderMarkStatement,
+  renderSessionTimeouts,
+  renderTransactionalStep,
+  type ScriptContext,
+  stepFile,
+} from "./script.ts";
 import { recordFailure } from "./store.ts";
 import type { Db, Plan, Step } from "./types.ts";
 
 /** Progress of a run, for output. */
 export type RunEvent =
   | { readonly type: "start"; readonly step: Step; readonly index: number; readonly total: number }
-  | { readonly type: "done"; readonly step: Step; readonly ms: number };
+  | { readonly type: "done"; readonly step: Step; readonly ms: number }
+  | {
+    readonly type: "retry";
+    readonly step: Step;
+    readonly attempt: number;
+    readonly retries: number;
+    readonly delayMs: number;
+  };
 
 /** What the runner needs besides the plan. */
 export interface RunOptions extends ScriptContext {
   /** Directory shown in front of file names in error locations. */
   readonly dir: string;
   readonly onEvent?: (event: RunEvent) => void;
+  /** Retries of a transactional migration that failed with SQLSTATE 55P03 (default 3). */
+  readonly lockRetries?: number;
+  /** Run every step inside one transaction (all transactional steps only). */
+  readonly singleTransaction?: boolean;
+  /** The signal received, if any: checked between steps, and to classify a cancelled statement. */
+  readonly stopSignal?: () => "SIGINT" | "SIGTERM" | null;
   readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 interface ServerError {
+  name: string;
   message: string;
   code?: string;
   position?: string;
@@ -34,45 +60,139 @@ interface ServerError {
   where?: string;
 }
 
+/** Where a failure happened, for the error message. */
+interface FailurePoint {
+  readonly plan: Plan;
+  readonly index: number;
+  /** The text the position refers to, and how many characters preceded it in what was sent. */
+  readonly text: string;
+  readonly offset: number;
+  /** For a non-transactional step: the 0-based statement that failed, and how many there are. */
+  readonly statement?: { readonly index: number; readonly count: number };
+}
+
 /**
- * Run every step in order. Returns the total milliseconds. On a failing step
- * the step is rolled back, a failed attempt is logged, and `MIGRATION_FAILED`
- * is thrown with the file:line:col, the line with a caret, the server's
- * message, detail and hint, and what was and was not applied.
+ * Run every step in order; returns the total milliseconds. On failure throws
+ * `MIGRATION_FAILED` (file:line:col, the line with a caret, the server's
+ * message, detail and hint, and what was and was not applied), or
+ * `INTERRUPTED_BY_SIGINT` / `INTERRUPTED_BY_SIGTERM` after a signal.
  */
 export async function runPlan(db: Db, plan: Plan, options: RunOptions): Promise<number> {
   const now = options.now ?? (() => performance.now());
   const started = now();
+  if (options.singleTransaction) await db.runScript("BEGIN");
   for (let i = 0; i < plan.steps.length; i++) {
     const step = plan.steps[i];
+    refuseIfStopping(plan, i, options);
     options.onEvent?.({ type: "start", step, index: i, total: plan.steps.length });
     const t0 = now();
-    const sql = renderTransactionalStep(step, options);
-    try {
-      await db.runScript(sql.prefix + sql.body + sql.suffix);
-    } catch (err) {
-      const ms = now() - t0;
-      await rollbackQuietly(db);
-      if (!isServerError(err)) throw err;
-      await recordFailure(db, options.table, {
-        migration: step.migration,
-        direction: step.kind,
-        ms,
-        detail: `${err.code ?? ""} ${err.message}`.trim(),
-        strataVersion: options.strataVersion,
-      });
-      throw failure(err, { plan, index: i, prefix: sql.prefix, body: sql.body, dir: options.dir });
-    }
+    if (stepFile(step).runMode.kind === "none") await runStatements(db, plan, i, options);
+    else await runTransactional(db, plan, i, options);
     options.onEvent?.({ type: "done", step, ms: now() - t0 });
   }
+  if (options.singleTransaction) await db.runScript("COMMIT");
   return now() - started;
+}
+
+function refuseIfStopping(plan: Plan, index: number, options: RunOptions): void {
+  const signal = options.stopSignal?.();
+  if (!signal) return;
+  throw new StrataError(
+    signalCode(signal),
+    `Stopped by ${signal} before "${label(plan.steps[index])}"`,
+    {
+      details: summary(plan, index, {
+        single: options.singleTransaction === true,
+        state: "not started",
+      }),
+    },
+  );
+}
+
+async function runTransactional(
+  db: Db,
+  plan: Plan,
+  index: number,
+  options: RunOptions,
+): Promise<void> {
+  const step = plan.steps[index];
+  const sql = renderTransactionalStep(step, options, {
+    inOuterTransaction: options.singleTransaction,
+  });
+  const retries = options.singleTransaction ? 0 : options.lockRetries ?? 3;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  for (let attempt = 0;; attempt++) {
+    const t0 = performance.now();
+    try {
+      await db.runScript(sql.prefix + sql.body + sql.suffix);
+      return;
+    } catch (err) {
+      await rollbackQuietly(db);
+      if (!isServerError(err)) throw err;
+      if (err.code === "55P03" && attempt < retries && !options.stopSignal?.()) {
+        const delayMs = Math.min(100 * 2 ** attempt, 2000);
+        options.onEvent?.({ type: "retry", step, attempt: attempt + 1, retries, delayMs });
+        await sleep(delayMs);
+        continue;
+      }
+      if (!options.singleTransaction) {
+        await logFailure(db, step, options, err, performance.now() - t0);
+      }
+      throw failure(err, { plan, index, text: sql.body, offset: -[...sql.prefix].length }, options);
+    }
+  }
+}
+
+async function runStatements(
+  db: Db,
+  plan: Plan,
+  index: number,
+  options: RunOptions,
+): Promise<void> {
+  const step = plan.steps[index];
+  const file = stepFile(step);
+  const t0 = performance.now();
+  const timeouts = renderSessionTimeouts(file.header);
+  await db.runScript(renderMarkStarted(step, options));
+  if (timeouts.set) await db.runScript(timeouts.set);
+  const count = file.statements.length;
+  for (let k = 0; k < count; k++) {
+    const s = file.statements[k];
+    if (k > 0) await db.runScript(renderMarkStatement(step, k, options));
+    try {
+      await db.runScript(file.text.slice(s.sqlStart, s.end));
+    } catch (err) {
+      if (!isServerError(err)) throw err;
+      await logFailure(db, step, options, err, performance.now() - t0);
+      const before = [...file.text.slice(0, s.sqlStart)].length;
+      throw failure(err, {
+        plan,
+        index,
+        text: file.text,
+        offset: before,
+        statement: { index: k, count },
+      }, options);
+    }
+  }
+  if (timeouts.reset) await db.runScript(timeouts.reset);
+  await db.runScript(renderMarkFinished(step, performance.now() - t0, options));
+}
+
+async function logFailure(db: Db, step: Step, options: RunOptions, err: ServerError, ms: number) {
+  await recordFailure(db, options.table, {
+    migration: step.migration,
+    direction: step.kind,
+    ms,
+    detail: `${err.code ?? ""} ${err.message}`.trim(),
+    strataVersion: options.strataVersion,
+  });
 }
 
 async function rollbackQuietly(db: Db): Promise<void> {
   try {
     await db.runScript("ROLLBACK");
   } catch {
-    // Not in a transaction (or the connection is gone): nothing to roll back.
+    // Not in a transaction (or the connection is gone, which rolls back too).
   }
 }
 
@@ -80,48 +200,82 @@ function isServerError(err: unknown): err is ServerError {
   return (err as { name?: string })?.name === "PostgresError";
 }
 
-function failure(
-  err: ServerError,
-  at: { plan: Plan; index: number; prefix: string; body: string; dir: string },
-): StrataError {
+function signalCode(signal: "SIGINT" | "SIGTERM"): ErrorCode {
+  return signal === "SIGINT" ? "INTERRUPTED_BY_SIGINT" : "INTERRUPTED_BY_SIGTERM";
+}
+
+function label(step: Step): string {
+  return stepFile(step).fileName;
+}
+
+function failure(err: ServerError, at: FailurePoint, options: RunOptions): StrataError {
   const step = at.plan.steps[at.index];
-  const file = step.kind === "up" ? step.migration.up : step.migration.down!;
-  const path = at.dir ? `${at.dir.replace(/\/+$/, "")}/${file.fileName}` : file.fileName;
-  const details: string[] = [];
-  const loc = err.position
-    ? locatePosition(at.body, Number(err.position), [...at.prefix].length)
-    : undefined;
-  details.push(loc ? `at ${path}:${loc.line}:${loc.column}` : `in ${path}`);
+  const file = stepFile(step);
+  const path = joinPath(options.dir, file.fileName);
+  const loc = err.position ? locatePosition(at.text, Number(err.position), -at.offset) : undefined;
+  const details = [loc ? `at ${path}:${loc.line}:${loc.column}` : `in ${path}`];
   if (loc) details.push(...caretSnippet(loc));
   if (err.code) details.push(`SQLSTATE ${err.code}`);
   if (err.detail) details.push(`detail: ${err.detail}`);
   if (err.where) details.push(`context: ${err.where.split("\n")[0]}`);
-  details.push(...summary(at.plan, at.index));
-  return new StrataError(
-    "MIGRATION_FAILED",
-    `Migration "${file.fileName}" failed: ${err.message}`,
-    {
-      file: file.fileName,
-      line: loc?.line,
-      column: loc?.column,
-      details,
-      hint: err.hint,
-      cause: err,
-    },
-  );
+  if (err.code === "53200") {
+    details.push(
+      "the server ran out of lock table space: one transaction touched too many objects; raise " +
+        "max_locks_per_transaction, or run without --single-transaction",
+    );
+  }
+  if (at.statement) {
+    details.push(
+      `it runs outside a transaction: statements 1 to ${at.statement.index} of ` +
+        `${at.statement.count} were applied and remain; statement ${at.statement.index + 1} failed`,
+    );
+  }
+  details.push(...summary(at.plan, at.index, {
+    single: options.singleTransaction === true,
+    state: at.statement ? "interrupted" : "rolled back",
+  }));
+  const signal = options.stopSignal?.();
+  const code = signal && err.code === "57014" ? signalCode(signal) : "MIGRATION_FAILED";
+  const message = code === "MIGRATION_FAILED"
+    ? `Migration "${file.fileName}" failed: ${err.message}`
+    : `Stopped by ${signal} during "${file.fileName}": the running statement was cancelled`;
+  return new StrataError(code, message, {
+    file: file.fileName,
+    line: loc?.line,
+    column: loc?.column,
+    details,
+    hint: at.statement
+      ? `"${file.fileName}" is now marked interrupted. Inspect the database, finish or undo the ` +
+        `rest by hand, then record the truth with "strata stamp VERSION"`
+      : err.hint,
+    cause: err,
+  });
 }
 
-function summary(plan: Plan, index: number): string[] {
-  const label = (s: Step) => s.migration.versionText;
+function joinPath(dir: string, name: string): string {
+  return dir ? `${dir.replace(/\/+$/, "")}/${name}` : name;
+}
+
+function summary(
+  plan: Plan,
+  index: number,
+  options: { single: boolean; state: "rolled back" | "interrupted" | "not started" },
+): string[] {
+  const labels = (steps: readonly Step[]) => steps.map((s) => s.migration.versionText).join(", ");
   const verb = plan.direction === "up" ? "applied" : "reverted";
-  const done = plan.steps.slice(0, index).map(label);
-  const failed = label(plan.steps[index]);
-  const rest = plan.steps.slice(index + 1).map(label);
+  const done = plan.steps.slice(0, index);
+  const rest = plan.steps.slice(index + 1);
+  const failed = plan.steps[index].migration.versionText;
+  if (options.single) {
+    return [`the single transaction was rolled back: nothing was ${verb} (${labels(plan.steps)})`];
+  }
   return [
-    done.length
-      ? `${verb} before the failure: ${done.join(", ")}`
-      : `nothing was ${verb} before it`,
-    `${failed} was rolled back: nothing of it remains`,
-    rest.length ? `not run: ${rest.join(", ")}` : "no further migrations were planned",
+    done.length ? `${verb} before the failure: ${labels(done)}` : `nothing was ${verb} before it`,
+    {
+      "rolled back": `${failed} was rolled back: nothing of it remains`,
+      "interrupted": `${failed} is marked interrupted`,
+      "not started": `${failed} was not started`,
+    }[options.state],
+    rest.length ? `not run: ${labels(rest)}` : "no further migrations were planned",
   ];
 }

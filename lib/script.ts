@@ -8,8 +8,9 @@
  */
 
 import type { Header } from "./header.ts";
+import type { StampChange } from "./plan.ts";
 import { quoteIdent, quoteLiteral, quoteTable } from "./quote.ts";
-import type { Migration, Step, TableName } from "./types.ts";
+import type { MigrationFile, Step, TableName } from "./types.ts";
 
 /** Format version of the version table, recorded in its comment. */
 export const TABLE_FORMAT = 1;
@@ -66,14 +67,21 @@ export function renderVersionTableDdl(table: TableName, options: { schema: boole
   return lines.join("\n") + "\n";
 }
 
-/** `SET LOCAL` lines for a file's timeouts (empty when it sets none). */
-export function renderSetLocal(header: Header): string {
+/**
+ * `SET LOCAL` lines for a file's timeouts (empty when it sets none). With
+ * `resetMissing` (several files in one transaction) a timeout the file does
+ * not set is put back to its default, so one file's setting does not leak
+ * into the next.
+ */
+export function renderSetLocal(header: Header, options: { resetMissing?: boolean } = {}): string {
+  const timeouts = [
+    ["lock_timeout", header.lockTimeout],
+    ["statement_timeout", header.statementTimeout],
+  ] as const;
   let out = "";
-  if (header.lockTimeout !== undefined) {
-    out += `SET LOCAL lock_timeout = '${header.lockTimeout}ms';\n`;
-  }
-  if (header.statementTimeout !== undefined) {
-    out += `SET LOCAL statement_timeout = '${header.statementTimeout}ms';\n`;
+  for (const [name, value] of timeouts) {
+    if (value !== undefined) out += `SET LOCAL ${name} = '${value}ms';\n`;
+    else if (options.resetMissing) out += `SET LOCAL ${name} TO DEFAULT;\n`;
   }
   return out;
 }
@@ -96,14 +104,83 @@ export function renderRecord(step: Step, ctx: ScriptContext): string {
 
 /** An INSERT into the log table; `elapsed` is an SQL expression for milliseconds. */
 export function renderLogInsert(
-  m: Migration,
+  m: { version: bigint; name: string; checksum: string },
   ctx: ScriptContext,
-  options: { direction: "up" | "down" | "stamp"; elapsed: string },
+  options: { direction: "up" | "down" | "stamp"; elapsed: string; detail?: string },
 ): string {
+  const detail = options.detail === undefined ? "NULL" : quoteLiteral(options.detail);
   return `INSERT INTO ${quoteTable(ctx.table, "_log")} ` +
-    "(version, name, direction, checksum, execution_ms, outcome, strata_version)\n" +
+    "(version, name, direction, checksum, execution_ms, outcome, detail, strata_version)\n" +
     `VALUES (${m.version}, ${quoteLiteral(m.name)}, '${options.direction}', ` +
-    `${quoteLiteral(m.checksum)}, ${options.elapsed}, 'ok', ${quoteLiteral(ctx.strataVersion)});\n`;
+    `${quoteLiteral(m.checksum)}, ${options.elapsed}, 'ok', ${detail}, ` +
+    `${quoteLiteral(ctx.strataVersion)});\n`;
+}
+
+/** One transaction recording a stamp: rows added, removed and resolved, each logged. */
+export function renderStamp(change: StampChange, ctx: ScriptContext): string {
+  const t = quoteTable(ctx.table);
+  const log = (m: { version: bigint; name: string; checksum: string }, detail: string) =>
+    renderLogInsert(m, ctx, { direction: "stamp", elapsed: "NULL", detail });
+  let out = "BEGIN;\n";
+  for (const r of change.remove) {
+    out += `DELETE FROM ${t} WHERE version = ${r.version};\n` + log(r, "row removed");
+  }
+  for (const m of change.resolve) {
+    out += `UPDATE ${t} SET state = 'applied', statement_index = NULL, checksum = ` +
+      `${quoteLiteral(m.checksum)} WHERE version = ${m.version};\n` +
+      log(m, "interrupted row marked applied");
+  }
+  for (const m of change.add) {
+    out += `INSERT INTO ${t} (version, name, checksum, state, strata_version)\n` +
+      `VALUES (${m.version}, ${quoteLiteral(m.name)}, ${quoteLiteral(m.checksum)}, 'applied', ` +
+      `${quoteLiteral(ctx.strataVersion)});\n` + log(m, "row added");
+  }
+  return out + "COMMIT;\n";
+}
+
+/**
+ * The autocommit write that marks a non-transactional step as started: the
+ * row is inserted (up) or flagged (down) with `state = 'started'` before the
+ * first statement, so an interruption stays visible.
+ */
+export function renderMarkStarted(step: Step, ctx: ScriptContext): string {
+  const m = step.migration;
+  const t = quoteTable(ctx.table);
+  if (step.kind === "down") {
+    return `UPDATE ${t} SET state = 'started', statement_index = 0 WHERE version = ${m.version};\n`;
+  }
+  return `INSERT INTO ${t} (version, name, checksum, state, statement_index, strata_version)\n` +
+    `VALUES (${m.version}, ${quoteLiteral(m.name)}, ${quoteLiteral(m.checksum)}, 'started', 0, ` +
+    `${quoteLiteral(ctx.strataVersion)});\n`;
+}
+
+/** The autocommit write recording that statement `index` (0-based) is about to run. */
+export function renderMarkStatement(step: Step, index: number, ctx: ScriptContext): string {
+  return `UPDATE ${quoteTable(ctx.table)} SET statement_index = ${index} ` +
+    `WHERE version = ${step.migration.version};\n`;
+}
+
+/** The transaction that finishes a non-transactional step: final row state and log. */
+export function renderMarkFinished(step: Step, elapsedMs: number, ctx: ScriptContext): string {
+  const m = step.migration;
+  const t = quoteTable(ctx.table);
+  const ms = String(Math.round(elapsedMs));
+  const write = step.kind === "up"
+    ? `UPDATE ${t} SET state = 'applied', statement_index = NULL, applied_at = now(), ` +
+      `execution_ms = ${ms} WHERE version = ${m.version};\n`
+    : `DELETE FROM ${t} WHERE version = ${m.version};\n`;
+  return "BEGIN;\n" + write + renderLogInsert(m, ctx, { direction: step.kind, elapsed: ms }) +
+    "COMMIT;\n";
+}
+
+/** `SET` (session) lines for a non-transactional file's timeouts, and the matching `RESET`s. */
+export function renderSessionTimeouts(header: Header): { set: string; reset: string } {
+  const set = renderSetLocal(header).replaceAll("SET LOCAL ", "SET ");
+  const reset = [
+    header.lockTimeout !== undefined ? "RESET lock_timeout;" : "",
+    header.statementTimeout !== undefined ? "RESET statement_timeout;" : "",
+  ].filter(Boolean).join("\n");
+  return { set, reset: reset ? reset + "\n" : "" };
 }
 
 /**
@@ -111,11 +188,21 @@ export function renderLogInsert(
  * version-table and log writes; COMMIT. The body is followed by a line break
  * and `;` so a last statement without `;` or a trailing `--` comment still ends.
  */
-export function renderTransactionalStep(step: Step, ctx: ScriptContext): StepSql {
-  const file = step.kind === "up" ? step.migration.up : step.migration.down!;
+export function renderTransactionalStep(
+  step: Step,
+  ctx: ScriptContext,
+  options: { inOuterTransaction?: boolean } = {},
+): StepSql {
+  const file = stepFile(step);
+  const outer = options.inOuterTransaction === true;
   return {
-    prefix: "BEGIN;\n" + renderSetLocal(file.header),
+    prefix: (outer ? "" : "BEGIN;\n") + renderSetLocal(file.header, { resetMissing: outer }),
     body: file.runMode.body,
-    suffix: "\n;\n" + renderRecord(step, ctx) + "COMMIT;\n",
+    suffix: "\n;\n" + renderRecord(step, ctx) + (outer ? "" : "COMMIT;\n"),
   };
+}
+
+/** The file a step runs: the up file, or the down file of a down step. */
+export function stepFile(step: Step): MigrationFile {
+  return step.kind === "up" ? step.migration.up : step.migration.down!;
 }

@@ -64,6 +64,7 @@ export async function acquireLock(
     waitMs: number;
     onWait?: (message: string) => void;
     sleep?: (ms: number) => Promise<void>;
+    stopSignal?: () => "SIGINT" | "SIGTERM" | null;
   },
 ): Promise<bigint> {
   const key = await lockKey(table);
@@ -76,6 +77,13 @@ export async function acquireLock(
       String(key),
     ]);
     if (row.ok) return key;
+    const signal = options.stopSignal?.();
+    if (signal) {
+      throw new StrataError(
+        signal === "SIGINT" ? "INTERRUPTED_BY_SIGINT" : "INTERRUPTED_BY_SIGTERM",
+        `Stopped by ${signal} while waiting for the migration lock: nothing was changed`,
+      );
+    }
     const waited = Date.now() - started;
     if (waited >= options.waitMs) throw await lockTimeout(db, table, key, waited);
     if (!told) {

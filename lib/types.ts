@@ -91,10 +91,13 @@ export interface TableName {
  * advisory locks persist across calls); `query` runs one statement with
  * parameters and returns its rows; `runScript` runs a multi-statement text in
  * one round trip (simple query protocol) and throws the server's error with
- * its `position` relative to the text; `close` ends the session and never throws.
+ * its `position` relative to the text; `cancel` asks the server to cancel
+ * whatever statement is running now (a no-op when idle); `close` ends the
+ * session and never throws.
  */
 export interface Db {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   runScript(text: string): Promise<void>;
+  cancel(): Promise<void>;
   close(): Promise<void>;
 }

@@ -166,7 +166,15 @@ export async function runCli(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  return await finishCli(spawnCli(args, options));
+}
+
+/** Start `main.ts` like `runCli`, but return the running process (to signal or kill it). */
+export function spawnCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--quiet",
@@ -185,11 +193,30 @@ export async function runCli(
       NO_COLOR: "1",
       ...options.env,
     },
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+}
+
+/** Wait for a spawned CLI and collect its exit code and output. */
+export async function finishCli(child: Deno.ChildProcess): Promise<CliResult> {
+  const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Poll until `check` returns true, or fail after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** A temporary migrations directory holding `files` (name to text); removed by the caller's `finally`. */

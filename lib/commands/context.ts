@@ -33,6 +33,8 @@ export interface CommandContext {
   readonly dir: string;
   readonly table: TableName;
   readonly lockWaitMs: number;
+  /** How long to retry the first connection (`--wait`/`--wait-timeout`); 0: do not wait. */
+  readonly connectWaitMs: number;
   readonly color: boolean;
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
   readonly positionals: readonly string[];
@@ -99,31 +101,69 @@ async function readUrlFile(ctx: CommandContext, path: string, origin: string): P
   }
 }
 
+/** The signal a run received, if any. */
+export type StopSignal = () => "SIGINT" | "SIGTERM" | null;
+
 /**
- * Open a session, prepare it, optionally take the migration lock, run `fn`,
- * then release and close whatever happens.
+ * Open a session (retrying the connection with `--wait`), prepare it,
+ * optionally take the migration lock, run `fn`, then release and close
+ * whatever happens. While the lock is held, SIGINT and SIGTERM cancel the
+ * running statement and are reported to `fn` through `stop`.
  */
 export async function withSession<T>(
   ctx: CommandContext,
   options: { writable: boolean; lock: boolean },
-  fn: (db: Db) => Promise<T>,
+  fn: (db: Db, stop: StopSignal) => Promise<T>,
 ): Promise<T> {
-  const conn = await resolveConnection(ctx);
-  const { openDb } = await import("../db.ts");
-  const db = await openDb(conn, { onNotice: (m) => ctx.io.stderr(`${m}\n`) });
+  const db = await connectWithWait(ctx, options.writable);
+  let received: "SIGINT" | "SIGTERM" | null = null;
+  const stop: StopSignal = () => received;
+  const handlers = options.lock
+    ? (["SIGINT", "SIGTERM"] as const).map((sig) => {
+      const handler = () => {
+        received ??= sig;
+        ctx.io.stderr(`Received ${sig}: cancelling the running statement and rolling back\n`);
+        db.cancel();
+      };
+      Deno.addSignalListener(sig, handler);
+      return () => Deno.removeSignalListener(sig, handler);
+    })
+    : [];
   try {
-    await prepareSession(db, { writable: options.writable });
-    if (!options.lock) return await fn(db);
+    if (!options.lock) return await fn(db, stop);
     const key = await acquireLock(db, ctx.table, {
       waitMs: ctx.lockWaitMs,
       onWait: (m) => ctx.io.stderr(`${m}\n`),
+      stopSignal: stop,
     });
     try {
-      return await fn(db);
+      return await fn(db, stop);
     } finally {
       await releaseLock(db, key);
     }
   } finally {
+    for (const remove of handlers) remove();
     await db.close();
+  }
+}
+
+async function connectWithWait(ctx: CommandContext, writable: boolean): Promise<Db> {
+  const conn = await resolveConnection(ctx);
+  const { openDb } = await import("../db.ts");
+  const deadline = Date.now() + ctx.connectWaitMs;
+  let delay = 250;
+  for (let attempt = 1;; attempt++) {
+    const db = await openDb(conn, { onNotice: (m) => ctx.io.stderr(`${m}\n`) });
+    try {
+      await prepareSession(db, { writable });
+      return db;
+    } catch (err) {
+      await db.close();
+      const retryable = err instanceof StrataError && err.code === "CONNECTION_FAILED";
+      if (!retryable || Date.now() + delay > deadline) throw err;
+      ctx.io.stderr(`Waiting for the database (attempt ${attempt}): ${err.message}\n`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
   }
 }
