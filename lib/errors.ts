@@ -22,7 +22,6 @@ export type ErrorCode =
   | "UNKNOWN_TARGET"
   | "WRONG_DIRECTION"
   | "IRREVERSIBLE"
-  | "NOT_SUPPORTED"
   // exit 2: invalid migration files
   | "DIR_NOT_FOUND"
   | "DIR_UNREADABLE"
@@ -62,7 +61,6 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   UNKNOWN_TARGET: 2,
   WRONG_DIRECTION: 2,
   IRREVERSIBLE: 2,
-  NOT_SUPPORTED: 2,
   DIR_NOT_FOUND: 2,
   DIR_UNREADABLE: 2,
   BAD_FILE_NAME: 2,
