@@ -289,7 +289,7 @@ serverTest(
       try {
         const hold = holder.begin(async (tx) => {
           await tx`LOCK TABLE busy IN ACCESS EXCLUSIVE MODE`;
-          await tx`SELECT pg_sleep(1.5)`;
+          await tx`SELECT pg_sleep(3)`;
         });
         await new Promise((r) => setTimeout(r, 200));
         const none = await runCli(["--dir", dir, "upgrade", "--lock-retries", "0"], {
