@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseDurationOption, parseTableName } from "./config.ts";
+import { parseDurationOption, parseEnvFile, parseTableName } from "./config.ts";
 import { describeError, exitCodeFor, StrataError } from "./errors.ts";
 import {
   closestCommand,
@@ -27,11 +27,12 @@ export type { Io } from "./commands/context.ts";
 export async function run(args: readonly string[], rawIo: Io): Promise<number> {
   const secrets: string[] = [];
   const io = redactingIo(rawIo, secrets);
+  const json = args.includes("--json");
   try {
     return await dispatch(args, io, secrets);
   } catch (err) {
     if (err instanceof StrataError) {
-      io.stderr(describeError(err) + "\n");
+      io.stderr((json ? JSON.stringify(errorRecord(err)) : describeError(err)) + "\n");
       return exitCodeFor(err.code);
     }
     io.stderr(
@@ -40,6 +41,20 @@ export async function run(args: readonly string[], rawIo: Io): Promise<number> {
     );
     return 1;
   }
+}
+
+function errorRecord(err: StrataError) {
+  return {
+    event: "error",
+    code: err.code,
+    exit: exitCodeFor(err.code),
+    message: err.message,
+    details: err.details,
+    hint: err.hint ?? null,
+    file: err.file ?? null,
+    line: err.line ?? null,
+    column: err.column ?? null,
+  };
 }
 
 async function dispatch(args: readonly string[], io: Io, secrets: string[]): Promise<number> {
@@ -65,6 +80,7 @@ async function dispatch(args: readonly string[], io: Io, secrets: string[]): Pro
     return 0;
   }
   checkOptionsApply(name, values);
+  io = { ...io, env: await mergeEnvFile(values["env-file"] as string | undefined, io) };
   if (rest.length < command.minArgs || rest.length > command.maxArgs) {
     throw new StrataError(
       "USAGE",
@@ -125,11 +141,19 @@ function moveRelativeTargets(args: readonly string[]): string[] {
 function checkOptionsApply(name: string, values: Values): void {
   const allowed = { ...GLOBAL_OPTIONS, ...COMMANDS[name].options };
   for (const key of Object.keys(values)) {
-    if (values[key] !== undefined && !(key in allowed)) {
-      throw new StrataError("USAGE", `Cannot run "${name}": option --${key} does not apply to it`, {
-        hint: `See strata ${name} --help`,
-      });
+    if (values[key] === undefined || key in allowed) continue;
+    if (key === "dry-run" || key === "sql" || key === "from") {
+      throw new StrataError(
+        "USAGE",
+        `Cannot run "${name}" with --${key}: it has no script to print`,
+        {
+          hint: "--dry-run (--sql) applies to upgrade, downgrade and stamp; nothing was run",
+        },
+      );
     }
+    throw new StrataError("USAGE", `Cannot run "${name}": option --${key} does not apply to it`, {
+      hint: `See strata ${name} --help`,
+    });
   }
 }
 
@@ -158,7 +182,10 @@ function buildContext(
       str("lock-wait") !== undefined ? "--lock-wait" : "STRATA_LOCK_WAIT",
     ),
     connectWaitMs,
-    color: useColor({ isTty: io.isTty, noColor: env.NO_COLOR }),
+    color: useColor({ isTty: io.isTty, noColor: env.NO_COLOR }) && values.json !== true,
+    json: values.json === true,
+    stderrIsTty: io.stderrIsTty === true,
+    screenRows: io.rows ?? 24,
     flags: values,
     positionals,
     addSecret: (s) => {
@@ -179,4 +206,22 @@ function redactingIo(io: Io, secrets: readonly string[]): Io {
     stdout: (t) => io.stdout(scrub(t)),
     stderr: (t) => io.stderr(scrub(t)),
   };
+}
+
+/**
+ * The environment with an env file's values underneath: `--env-file PATH`,
+ * or `./.env` when it exists. The real environment wins.
+ */
+async function mergeEnvFile(path: string | undefined, io: Io): Promise<Io["env"]> {
+  const file = path ?? ".env";
+  let text: string;
+  try {
+    text = await io.readTextFile(file);
+  } catch (err) {
+    if (path === undefined && err instanceof Deno.errors.NotFound) return io.env;
+    throw new StrataError("USAGE", `Cannot read --env-file "${file}": ${(err as Error).message}`, {
+      hint: "Check the path, or leave --env-file out",
+    });
+  }
+  return { ...parseEnvFile(text, file), ...io.env };
 }

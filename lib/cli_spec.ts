@@ -63,6 +63,12 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     arg: "DURATION",
     help: "how long --wait retries (implies --wait)",
   },
+  "env-file": {
+    type: "string",
+    arg: "PATH",
+    help: "read DATABASE_URL, PG* and STRATA_* from a file (default: ./.env when present)",
+  },
+  "json": { type: "boolean", help: "machine-readable output (see README: JSON output)" },
   "help": { type: "boolean", short: "h", help: "show help (for a command: strata COMMAND --help)" },
   "version": { type: "boolean", short: "V", help: "print strata's version" },
 };
@@ -79,6 +85,16 @@ const RUN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   },
 };
 
+const DRY_RUN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  "dry-run": { type: "boolean", help: "print the exact SQL script instead of running it" },
+  "sql": { type: "boolean", help: "same as --dry-run (Alembic's name)" },
+  "from": {
+    type: "string",
+    arg: "VERSION|base",
+    help: "with --dry-run: assume the database is at VERSION; makes no connection",
+  },
+};
+
 const DRIFT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "allow-drift": { type: "boolean", help: "proceed although applied files were edited or removed" },
   "allow-out-of-order": { type: "boolean", help: "apply pending versions below the current one" },
@@ -91,7 +107,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: "[TARGET]",
     minArgs: 0,
     maxArgs: 1,
-    options: { ...DRIFT_OPTIONS, ...RUN_OPTIONS },
+    options: { ...DRIFT_OPTIONS, ...RUN_OPTIONS, ...DRY_RUN_OPTIONS },
     details: "TARGET: head (default), a VERSION (7 finds 0007), or +N (the next N).\n" +
       "Each migration runs in its own transaction together with its version-table row.",
     run: async (ctx) => (await import("./commands/migrate.ts")).runMigrate(ctx, "upgrade"),
@@ -102,7 +118,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     // The missing target gets its own message from the command, listing the forms.
     minArgs: 0,
     maxArgs: 1,
-    options: { ...DRIFT_OPTIONS, ...RUN_OPTIONS },
+    options: { ...DRIFT_OPTIONS, ...RUN_OPTIONS, ...DRY_RUN_OPTIONS },
     details: "TARGET: a VERSION (it stays applied; everything above it is reverted), -N (the\n" +
       "last N), or base (everything). Refuses before running anything if a migration on\n" +
       "the way has no down file.",
@@ -113,12 +129,75 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: "TARGET",
     minArgs: 1,
     maxArgs: 1,
-    options: {},
+    options: DRY_RUN_OPTIONS,
     details: "TARGET: head, base, or a VERSION. Afterwards exactly the migrations at or below\n" +
       "TARGET are recorded as applied; prints each row it adds or removes. Also resolves an\n" +
       "interrupted non-transactional migration: stamp its version if it finished, or the one\n" +
       "before it if it did not.",
     run: async (ctx) => (await import("./commands/stamp.ts")).runStamp(ctx),
+  },
+  status: {
+    summary: "current version, applied and pending counts, and every problem",
+    usage: "[--exit-code]",
+    minArgs: 0,
+    maxArgs: 0,
+    options: {
+      "exit-code": {
+        type: "boolean",
+        help: "exit 5 when migrations are pending, 4 when there are problems",
+      },
+    },
+    details: "Problems: edited or missing applied files, out-of-order pending versions,\n" +
+      "interrupted migrations. Never creates or changes anything.",
+    run: async (ctx) => (await import("./commands/status.ts")).runStatus(ctx),
+  },
+  show: {
+    summary: "metadata and SQL of one migration",
+    usage: "VERSION",
+    minArgs: 1,
+    maxArgs: 1,
+    options: {},
+    details: "Shows the header, checksum, how it runs, the up and down SQL and, when a\n" +
+      "database is configured, when and by whom it was applied.",
+    run: async (ctx) => (await import("./commands/show.ts")).runShow(ctx),
+  },
+  new: {
+    summary: "create the next up/down pair with a header",
+    usage: "MESSAGE",
+    minArgs: 1,
+    maxArgs: 1,
+    options: {
+      timestamp: {
+        type: "boolean",
+        help: "number it YYYYMMDDHHMMSS (UTC) instead of the next number",
+      },
+    },
+    details: "Numbers by the width already used in the directory (0001 in an empty one),\n" +
+      "creates the directory if needed, never overwrites, and prints the two paths.",
+    run: async (ctx) => (await import("./commands/new.ts")).runNew(ctx),
+  },
+  validate: {
+    summary: "check every file (and, with a database, checksums and order)",
+    usage: "",
+    minArgs: 0,
+    maxArgs: 0,
+    options: {},
+    details: "Lists every problem and warning, and how each file runs. Without a database\n" +
+      "configured it checks only the files; with one it also reports drift, missing\n" +
+      "files, out-of-order and interrupted migrations. Exit 2 for file problems, 4 for\n" +
+      "database disagreements.",
+    run: async (ctx) => (await import("./commands/validate.ts")).runValidate(ctx),
+  },
+  log: {
+    summary: "the audit trail: every upgrade, downgrade and stamp step",
+    usage: "[--limit N]",
+    minArgs: 0,
+    maxArgs: 0,
+    options: {
+      limit: { type: "string", arg: "N", help: "show the newest N entries (default 50)" },
+    },
+    details: "Newest first. Never creates or changes anything.",
+    run: async (ctx) => (await import("./commands/log.ts")).runLog(ctx),
   },
   current: {
     summary: "print the database's current version",

@@ -216,3 +216,41 @@ export function parseDurationOption(value: string, option: string): number {
   }
   return ms;
 }
+
+const ENV_KEYS = /^(DATABASE_URL|DATABASE_URL_FILE|PG[A-Z_]+|STRATA_[A-Z_]+)$/;
+
+/**
+ * Parse a dotenv file: `KEY=value` lines, `#` comments, an optional `export `
+ * prefix, values in single quotes (literal) or double quotes (with \\n, \\"
+ * escapes). Only DATABASE_URL, DATABASE_URL_FILE, PG* and STRATA_* keys are
+ * taken; others are ignored. Throws `USAGE` naming the file and line of a
+ * malformed line.
+ */
+export function parseEnvFile(text: string, file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) {
+      throw new StrataError(
+        "USAGE",
+        `Cannot read env file "${file}" line ${i + 1}: not KEY=value`,
+        {
+          hint: "Each line is KEY=value, a # comment, or blank",
+        },
+      );
+    }
+    if (ENV_KEYS.test(m[1])) out[m[1]] = unquoteEnvValue(m[2]);
+  }
+  return out;
+}
+
+function unquoteEnvValue(raw: string): string {
+  if (raw.startsWith("'") && raw.endsWith("'") && raw.length >= 2) return raw.slice(1, -1);
+  if (raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2) {
+    return raw.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+  }
+  return raw.replace(/\s+#.*$/, "");
+}

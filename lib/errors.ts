@@ -25,6 +25,8 @@ export type ErrorCode =
   // exit 2: invalid migration files
   | "DIR_NOT_FOUND"
   | "DIR_UNREADABLE"
+  | "DIR_NOT_WRITABLE"
+  | "FILE_EXISTS"
   | "BAD_FILE_NAME"
   | "DUPLICATE_VERSION"
   | "INVALID_TEXT"
@@ -63,6 +65,8 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   IRREVERSIBLE: 2,
   DIR_NOT_FOUND: 2,
   DIR_UNREADABLE: 2,
+  DIR_NOT_WRITABLE: 2,
+  FILE_EXISTS: 2,
   BAD_FILE_NAME: 2,
   DUPLICATE_VERSION: 2,
   INVALID_TEXT: 2,

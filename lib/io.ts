@@ -14,6 +14,8 @@ export function createDenoIo(): Io {
     stderr: (text) => writeAll(Deno.stderr, enc.encode(text)),
     env: Deno.env.toObject(),
     isTty: Deno.stdout.isTerminal(),
+    stderrIsTty: Deno.stderr.isTerminal(),
+    rows: terminalRows(),
     readTextFile: (path) => Deno.readTextFile(path),
   };
 }
@@ -21,4 +23,12 @@ export function createDenoIo(): Io {
 function writeAll(w: { writeSync(p: Uint8Array): number }, data: Uint8Array): void {
   let off = 0;
   while (off < data.length) off += w.writeSync(data.subarray(off));
+}
+
+function terminalRows(): number | undefined {
+  try {
+    return Deno.consoleSize().rows;
+  } catch {
+    return undefined;
+  }
 }

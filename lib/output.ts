@@ -55,3 +55,9 @@ export function stepLabelWidth(steps: readonly Step[]): number {
     ...steps.map((s) => s.migration.versionText.length + 2 + s.migration.message.length),
   );
 }
+
+/** A progress line for stderr on a terminal: carriage return, counter, version. */
+export function formatProgress(index: number, total: number, version: string): string {
+  const done = index + 1 === total;
+  return `\r[${index + 1}/${total}] ${version}` + (done ? "\n" : "\x1b[K");
+}

@@ -24,7 +24,7 @@ export interface PlanOptions {
 
 /** Something the database and the files disagree about. */
 export interface StateProblem {
-  readonly kind: "drift" | "missing-file" | "interrupted";
+  readonly kind: "drift" | "missing-file" | "interrupted" | "out-of-order";
   readonly version: bigint;
   readonly message: string;
 }
@@ -343,4 +343,44 @@ export function planStamp(
     ),
     to: limit,
   };
+}
+
+/**
+ * Applied rows as they would be if exactly the migrations up to `from` had
+ * run (for `--dry-run --from`, which makes no connection). `from` is `base`
+ * or a version; throws `UNKNOWN_TARGET` for an unknown version.
+ */
+export function assumeApplied(migrations: readonly Migration[], from: string): AppliedRow[] {
+  const t = from.trim().toLowerCase();
+  if (t !== "base" && !/^\d+$/.test(t)) {
+    throw new StrataError("USAGE", `Cannot use --from "${from}": not a version`, {
+      hint: "Give --from base, or the version the database is at, e.g. --from 0003",
+    });
+  }
+  const limit = t === "base"
+    ? null
+    : findMigration(migrations, { version: BigInt(t), text: from }, "start from").version;
+  return migrations.filter((m) => limit !== null && m.version <= limit).map((m, i) => ({
+    version: m.version,
+    name: m.name,
+    checksum: m.checksum,
+    state: "applied",
+    statementIndex: null,
+    appliedOrder: i + 1,
+    appliedAt: new Date(0),
+    executionMs: null,
+    appliedBy: "",
+    strataVersion: "",
+  }));
+}
+
+/** Pending migrations below the highest applied version (a merge of two branches), in order. */
+export function findOutOfOrder(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+): Migration[] {
+  const current = currentVersion(applied);
+  if (current === null) return [];
+  const done = new Set(applied.map((r) => r.version));
+  return migrations.filter((m) => !done.has(m.version) && m.version < current);
 }

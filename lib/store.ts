@@ -144,3 +144,30 @@ export async function recordFailure(
     // The failure itself is what the user must see; a lost audit row must not hide it.
   }
 }
+
+/** One entry of the log table. */
+export interface LogEntry {
+  readonly id: string;
+  readonly version: string;
+  readonly name: string;
+  readonly direction: "up" | "down" | "stamp";
+  readonly checksum: string | null;
+  readonly at: Date;
+  readonly by: string;
+  readonly execution_ms: number | null;
+  readonly outcome: "ok" | "failed";
+  readonly detail: string | null;
+}
+
+/** The newest `limit` log entries, newest first; [] when there is no log table yet. */
+export async function readLog(db: Db, table: TableName, limit: number): Promise<LogEntry[]> {
+  const info = await tableInfo(db, table);
+  if (!info.table_exists) return [];
+  checkFormat(table, info);
+  return await db.query<LogEntry>(
+    `SELECT id::text AS id, version::text AS version, name, direction, checksum, at, by,
+            execution_ms, outcome, detail
+       FROM ${quoteTable(table, "_log")} ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+}

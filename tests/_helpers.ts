@@ -180,6 +180,7 @@ export function spawnCli(
       "--quiet",
       "--no-check",
       "--allow-read",
+      "--allow-write",
       "--allow-env",
       "--allow-net",
       `${ROOT}main.ts`,

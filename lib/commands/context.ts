@@ -24,6 +24,9 @@ export interface Io {
   stderr(text: string): void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly isTty: boolean;
+  readonly stderrIsTty?: boolean;
+  /** Rows of the terminal, when known. */
+  readonly rows?: number;
   readTextFile(path: string): Promise<string>;
 }
 
@@ -36,6 +39,10 @@ export interface CommandContext {
   /** How long to retry the first connection (`--wait`/`--wait-timeout`); 0: do not wait. */
   readonly connectWaitMs: number;
   readonly color: boolean;
+  /** Machine-readable output (`--json`). */
+  readonly json: boolean;
+  readonly stderrIsTty: boolean;
+  readonly screenRows: number;
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
   readonly positionals: readonly string[];
   /** Register a value that must never be printed (a password). */

@@ -20,6 +20,17 @@ export async function runCurrent(ctx: CommandContext): Promise<number> {
     (db) => readState(db, ctx.table),
   );
   const current = currentVersion(rows);
+  if (ctx.json) {
+    const m = migrations.find((x) => x.version === current);
+    ctx.io.stdout(
+      JSON.stringify({
+        version: current === null ? null : versionLabel(migrations, current),
+        message: m?.message ?? null,
+        head: current !== null && migrations.at(-1)?.version === current,
+      }) + "\n",
+    );
+    return 0;
+  }
   if (current === null) {
     ctx.io.stdout("base (no migrations applied)\n");
     return 0;

@@ -21,6 +21,11 @@ export async function runHistory(ctx: CommandContext): Promise<number> {
     (db) => readState(db, ctx.table),
   );
   const verbose = ctx.flags.verbose === true;
+  if (ctx.json) {
+    const entries = mergeEntries(migrations, rows).map(jsonEntry);
+    ctx.io.stdout(JSON.stringify({ migrations: entries }) + "\n");
+    return 0;
+  }
   for (const e of mergeEntries(migrations, rows)) {
     ctx.io.stdout(formatEntry(e, ctx.color) + "\n");
     if (verbose) ctx.io.stdout(verboseLines(e).map((l) => `        ${l}\n`).join(""));
@@ -76,4 +81,19 @@ function verboseLines(e: Entry): string[] {
     );
   }
   return lines;
+}
+
+function jsonEntry(e: Entry) {
+  return {
+    version: e.migration?.versionText ?? String(e.version),
+    name: e.migration?.name ?? e.row?.name ?? null,
+    message: e.migration?.message ?? null,
+    state: stateOf(e),
+    file: e.migration?.up.fileName ?? null,
+    checksum: e.migration?.checksum ?? null,
+    appliedChecksum: e.row?.checksum ?? null,
+    appliedAt: e.row?.appliedAt.toISOString() ?? null,
+    appliedBy: e.row?.appliedBy ?? null,
+    executionMs: e.row?.executionMs ?? null,
+  };
 }

@@ -6,14 +6,15 @@
  */
 
 import { StrataError } from "../errors.ts";
-import { formatDuration, formatStepLine, stepLabelWidth } from "../output.ts";
+import { formatDuration, formatProgress, formatStepLine, stepLabelWidth } from "../output.ts";
 import { parseTarget, planDowngrade, planUpgrade, versionLabel } from "../plan.ts";
 import { type RunEvent, runPlan } from "../runner.ts";
-import { stepFile } from "../script.ts";
+import { renderPlanScript, stepFile } from "../script.ts";
 import { ensureVersionTable, readState } from "../store.ts";
-import type { Migration, Plan } from "../types.ts";
+import type { AppliedRow, Migration, Plan, Step } from "../types.ts";
 import { STRATA_VERSION } from "../version.ts";
 import { type CommandContext, loadDir, withSession } from "./context.ts";
+import { dryRunState, isDryRun } from "./dry_run.ts";
 
 /** Run `upgrade [TARGET]` or `downgrade TARGET`; returns the exit code (0). */
 export async function runMigrate(
@@ -30,40 +31,108 @@ export async function runMigrate(
   const target = parseTarget(targetText, verb);
   const lockRetries = parseRetries(ctx.flags["lock-retries"] as string | undefined);
   const singleTransaction = ctx.flags["single-transaction"] === true;
+  const dryRun = isDryRun(ctx);
   const migrations = await loadDir(ctx);
   const options = {
     allowDrift: ctx.flags["allow-drift"] === true,
     allowOutOfOrder: ctx.flags["allow-out-of-order"] === true,
   };
-  return await withSession(ctx, { writable: true, lock: true }, async (db, stop) => {
-    const { rows, exists } = await readState(db, ctx.table);
+  const planFor = (rows: readonly AppliedRow[]) => {
     const plan = verb === "upgrade"
       ? planUpgrade(migrations, rows, target, options)
       : planDowngrade(migrations, rows, target, options);
     if (singleTransaction) refuseNonTransactional(plan);
+    return plan;
+  };
+  if (dryRun) {
+    const { rows, exists } = await dryRunState(ctx, migrations);
+    const plan = planFor(rows);
+    const title = `strata ${verb} ${targetText}: ${versionLabel(migrations, plan.from)} -> ` +
+      `${versionLabel(migrations, plan.to)} (${plan.steps.length} migrations)`;
+    const script = renderPlanScript(plan, scriptContext(ctx), {
+      includeDdl: !exists && plan.steps.length > 0,
+      singleTransaction,
+      title,
+    });
+    ctx.io.stdout(ctx.json ? JSON.stringify({ script }) + "\n" : script);
+    return 0;
+  }
+  return await withSession(ctx, { writable: true, lock: true }, async (db, stop) => {
+    const { rows, exists } = await readState(db, ctx.table);
+    const plan = planFor(rows);
+    if (ctx.json) ctx.io.stdout(JSON.stringify(planRecord(plan, migrations)) + "\n");
     if (plan.steps.length === 0) {
-      ctx.io.stdout(`Nothing to do: the database is at ${versionLabel(migrations, plan.from)}\n`);
+      if (ctx.json) ctx.io.stdout(JSON.stringify(doneRecord(plan, migrations, 0)) + "\n");
+      else {ctx.io.stdout(
+          `Nothing to do: the database is at ${versionLabel(migrations, plan.from)}\n`,
+        );}
       return 0;
     }
     // Created only once there is something to record, so a refused run changes nothing.
     if (!exists) await ensureVersionTable(db, ctx.table);
     const ms = await runPlan(db, plan, {
-      table: ctx.table,
-      strataVersion: STRATA_VERSION,
+      ...scriptContext(ctx),
       dir: ctx.dir,
       lockRetries,
       singleTransaction,
       stopSignal: stop,
       onEvent: reporter(ctx, plan),
     });
-    ctx.io.stdout(summaryLine(plan, migrations, ms) + "\n");
+    ctx.io.stdout(
+      (ctx.json
+        ? JSON.stringify(doneRecord(plan, migrations, ms))
+        : summaryLine(plan, migrations, ms)) +
+        "\n",
+    );
     return 0;
   });
 }
 
+function scriptContext(ctx: CommandContext) {
+  return { table: ctx.table, strataVersion: STRATA_VERSION };
+}
+
+function planRecord(plan: Plan, migrations: readonly Migration[]) {
+  return {
+    event: "plan",
+    direction: plan.direction,
+    from: plan.from === null ? null : versionLabel(migrations, plan.from),
+    to: plan.to === null ? null : versionLabel(migrations, plan.to),
+    steps: plan.steps.map((s) => ({
+      version: s.migration.versionText,
+      name: s.migration.name,
+      file: stepFile(s).fileName,
+      runs: stepFile(s).runMode.kind === "none" ? "statement-by-statement" : "transaction",
+    })),
+  };
+}
+
+function doneRecord(plan: Plan, migrations: readonly Migration[], ms: number) {
+  return {
+    event: "done",
+    direction: plan.direction,
+    count: plan.steps.length,
+    ms: Math.round(ms),
+    from: plan.from === null ? null : versionLabel(migrations, plan.from),
+    to: plan.to === null ? null : versionLabel(migrations, plan.to),
+  };
+}
+
 function reporter(ctx: CommandContext, plan: Plan): (e: RunEvent) => void {
   const width = stepLabelWidth(plan.steps);
+  const progress = createProgress(ctx, plan.steps.length);
   return (e) => {
+    if (ctx.json) {
+      if (e.type === "done") ctx.io.stdout(JSON.stringify(stepRecord(e.step, e.ms)) + "\n");
+      if (e.type === "retry") {
+        const { step, ...rest } = e;
+        ctx.io.stdout(
+          JSON.stringify({ ...rest, event: "retry", version: step.migration.versionText }) + "\n",
+        );
+      }
+      return;
+    }
+    if (e.type === "start") progress(e.index, e.step);
     if (e.type === "done") {
       ctx.io.stdout(formatStepLine(e.step, e.ms, { width, color: ctx.color }) + "\n");
     } else if (e.type === "retry") {
@@ -73,6 +142,24 @@ function reporter(ctx: CommandContext, plan: Plan): (e: RunEvent) => void {
       );
     }
   };
+}
+
+function stepRecord(step: Step, ms: number) {
+  return {
+    event: "step",
+    direction: step.kind,
+    version: step.migration.versionText,
+    name: step.migration.name,
+    message: step.migration.message,
+    file: stepFile(step).fileName,
+    ms: Math.round(ms),
+  };
+}
+
+/** On a terminal, when more steps run than fit on a screen, a one-line counter on stderr. */
+function createProgress(ctx: CommandContext, total: number): (index: number, step: Step) => void {
+  if (!ctx.stderrIsTty || total <= ctx.screenRows) return () => {};
+  return (index, step) => ctx.io.stderr(formatProgress(index, total, step.migration.versionText));
 }
 
 function parseRetries(value: string | undefined): number {

@@ -5,42 +5,73 @@
  * @module
  */
 
-import { parseTarget, planStamp, versionLabel } from "../plan.ts";
-import { renderStamp } from "../script.ts";
+import { parseTarget, planStamp, type StampChange, versionLabel } from "../plan.ts";
+import { renderStamp, renderStampScript } from "../script.ts";
 import { ensureVersionTable, readState } from "../store.ts";
+import type { Migration } from "../types.ts";
 import { STRATA_VERSION } from "../version.ts";
 import { type CommandContext, loadDir, withSession } from "./context.ts";
+import { dryRunState, isDryRun } from "./dry_run.ts";
 
 /** Print each row it adds, removes or resolves, then apply them in one transaction. */
 export async function runStamp(ctx: CommandContext): Promise<number> {
   const target = parseTarget(ctx.positionals[0], "stamp");
+  const dryRun = isDryRun(ctx);
   const migrations = await loadDir(ctx);
+  const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
+  if (dryRun) {
+    const { rows, exists } = await dryRunState(ctx, migrations);
+    const change = planStamp(migrations, rows, target);
+    const title = `strata stamp ${ctx.positionals[0]}: record ${
+      versionLabel(migrations, change.to)
+    }`;
+    const script = renderStampScript(change, sctx, { includeDdl: !exists, title });
+    ctx.io.stdout(ctx.json ? JSON.stringify({ script }) + "\n" : script);
+    return 0;
+  }
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
     const { rows, exists } = await readState(db, ctx.table);
     const change = planStamp(migrations, rows, target);
-    const label = versionLabel(migrations, change.to);
     const count = change.add.length + change.remove.length + change.resolve.length;
-    if (count === 0) {
-      ctx.io.stdout(`Nothing to do: the version table already records ${label}\n`);
-      return 0;
+    if (count > 0) {
+      if (!exists) await ensureVersionTable(db, ctx.table);
+      await db.runScript(renderStamp(change, sctx));
     }
-    for (const r of change.remove) {
-      ctx.io.stdout(
-        `-  ${versionLabel(migrations, r.version)}  ${r.name}  (row removed; no SQL run)\n`,
-      );
-    }
-    for (const m of change.resolve) {
-      ctx.io.stdout(`~  ${m.versionText}  ${m.message}  (interrupted -> applied; no SQL run)\n`);
-    }
-    for (const m of change.add) {
-      ctx.io.stdout(`+  ${m.versionText}  ${m.message}  (recorded as applied; no SQL run)\n`);
-    }
-    if (!exists) await ensureVersionTable(db, ctx.table);
-    await db.runScript(renderStamp(change, { table: ctx.table, strataVersion: STRATA_VERSION }));
-    ctx.io.stdout(
-      `Stamped ${label}: ${change.add.length} added, ${change.remove.length} removed, ` +
-        `${change.resolve.length} resolved\n`,
-    );
+    report(ctx, change, migrations);
     return 0;
   });
+}
+
+function report(ctx: CommandContext, change: StampChange, migrations: readonly Migration[]): void {
+  const label = versionLabel(migrations, change.to);
+  if (ctx.json) {
+    ctx.io.stdout(
+      JSON.stringify({
+        to: change.to === null ? null : label,
+        added: change.add.map((m) => m.versionText),
+        removed: change.remove.map((r) => versionLabel(migrations, r.version)),
+        resolved: change.resolve.map((m) => m.versionText),
+      }) + "\n",
+    );
+    return;
+  }
+  if (change.add.length + change.remove.length + change.resolve.length === 0) {
+    ctx.io.stdout(`Nothing to do: the version table already records ${label}\n`);
+    return;
+  }
+  for (const r of change.remove) {
+    ctx.io.stdout(
+      `-  ${versionLabel(migrations, r.version)}  ${r.name}  (row removed; no SQL run)\n`,
+    );
+  }
+  for (const m of change.resolve) {
+    ctx.io.stdout(`~  ${m.versionText}  ${m.message}  (interrupted -> applied; no SQL run)\n`);
+  }
+  for (const m of change.add) {
+    ctx.io.stdout(`+  ${m.versionText}  ${m.message}  (recorded as applied; no SQL run)\n`);
+  }
+  ctx.io.stdout(
+    `Stamped ${label}: ${change.add.length} added, ${change.remove.length} removed, ` +
+      `${change.resolve.length} resolved\n`,
+  );
 }

@@ -1,0 +1,37 @@
+/**
+ * What `--dry-run` (alias `--sql`) shares between upgrade, downgrade and
+ * stamp: the state to plan from, read without a lock or any change, or
+ * assumed from `--from` with no connection at all.
+ *
+ * @module
+ */
+
+import { StrataError } from "../errors.ts";
+import { assumeApplied } from "../plan.ts";
+import { readState, type StoredState } from "../store.ts";
+import type { Migration } from "../types.ts";
+import { type CommandContext, withSession } from "./context.ts";
+
+/** True when the command should print its script instead of running it. */
+export function isDryRun(ctx: CommandContext): boolean {
+  const dry = ctx.flags["dry-run"] === true || ctx.flags.sql === true;
+  if (!dry && ctx.flags.from !== undefined) {
+    throw new StrataError("USAGE", "Cannot use --from without --dry-run", {
+      hint: "--from VERSION|base says where the database is when printing a script offline",
+    });
+  }
+  return dry;
+}
+
+/** The state to plan a dry run from: `--from` (no connection) or a read-only look. */
+export async function dryRunState(
+  ctx: CommandContext,
+  migrations: readonly Migration[],
+): Promise<StoredState> {
+  const from = ctx.flags.from as string | undefined;
+  if (from !== undefined) {
+    const rows = assumeApplied(migrations, from);
+    return { exists: from.trim().toLowerCase() !== "base", rows };
+  }
+  return await withSession(ctx, { writable: false, lock: false }, (db) => readState(db, ctx.table));
+}

@@ -1,0 +1,44 @@
+/**
+ * `log [--limit N]`: the audit trail, newest first. Never creates anything.
+ *
+ * @module
+ */
+
+import { StrataError } from "../errors.ts";
+import { formatDuration } from "../output.ts";
+import { readLog } from "../store.ts";
+import { type CommandContext, withSession } from "./context.ts";
+
+/** Print the newest N log entries (default 50). */
+export async function runLog(ctx: CommandContext): Promise<number> {
+  const raw = (ctx.flags.limit as string | undefined) ?? "50";
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new StrataError("USAGE", `Cannot use --limit "${raw}": not a positive count`, {
+      hint: "Give a whole number such as 20",
+    });
+  }
+  const entries = await withSession(
+    ctx,
+    { writable: false, lock: false },
+    (db) => readLog(db, ctx.table, Number(raw)),
+  );
+  if (ctx.json) {
+    ctx.io.stdout(
+      JSON.stringify({
+        entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })),
+      }) + "\n",
+    );
+    return 0;
+  }
+  if (entries.length === 0) ctx.io.stdout("The log is empty: nothing was applied yet\n");
+  for (const e of entries) {
+    const at = e.at.toISOString().replace("T", " ").slice(0, 19);
+    const took = e.execution_ms === null ? "" : `  ${formatDuration(e.execution_ms)}`;
+    const detail = e.detail ? `  (${e.detail})` : "";
+    ctx.io.stdout(
+      `${at}  ${e.direction.padEnd(5)} ${e.version}  ${e.name}  ${e.outcome}${took}  by ${e.by}` +
+        `${detail}\n`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,115 @@
+/**
+ * `show VERSION`: one migration's metadata, how it runs, its SQL and, when a
+ * database is configured, when and by whom it was applied.
+ *
+ * @module
+ */
+
+import { chooseDatabaseSource } from "../config.ts";
+import { StrataError } from "../errors.ts";
+import type { Header } from "../header.ts";
+import { formatDuration } from "../output.ts";
+import { readState } from "../store.ts";
+import type { AppliedRow, Migration, MigrationFile } from "../types.ts";
+import { type CommandContext, loadDir, withSession } from "./context.ts";
+
+/** Print the migration; throws `UNKNOWN_TARGET` for a version without files. */
+export async function runShow(ctx: CommandContext): Promise<number> {
+  const text = ctx.positionals[0];
+  if (!/^\d+$/.test(text)) {
+    throw new StrataError("USAGE", `Cannot show "${text}": not a version`, {
+      hint: "Give a version such as 0003 (see strata history)",
+    });
+  }
+  const migrations = await loadDir(ctx);
+  const m = migrations.find((x) => x.version === BigInt(text));
+  if (!m) {
+    throw new StrataError("UNKNOWN_TARGET", `Cannot show ${text}: no such version`, {
+      hint: migrations.length
+        ? `Known versions: ${migrations.map((x) => x.versionText).join(", ")}`
+        : `No migrations in "${ctx.dir}"`,
+    });
+  }
+  const hasDb = chooseDatabaseSource({
+    databaseUrl: ctx.flags["database-url"] as string | undefined,
+    databaseUrlFile: ctx.flags["database-url-file"] as string | undefined,
+  }, ctx.io.env).kind !== "none";
+  const row = hasDb
+    ? (await withSession(ctx, { writable: false, lock: false }, (db) => readState(db, ctx.table)))
+      .rows.find((r) => r.version === m.version) ?? null
+    : undefined;
+  ctx.io.stdout(ctx.json ? JSON.stringify(showRecord(m, row)) + "\n" : humanShow(m, row));
+  return 0;
+}
+
+function headerText(h: Header): string {
+  const parts = [];
+  if (h.revises !== undefined) parts.push(`revises ${h.revises}`);
+  if (h.transaction !== undefined) parts.push(`transaction ${h.transaction}`);
+  if (h.lockTimeout !== undefined) parts.push(`lock-timeout ${h.lockTimeout}ms`);
+  if (h.statementTimeout !== undefined) parts.push(`statement-timeout ${h.statementTimeout}ms`);
+  if (h.created) parts.push(`created ${h.created}`);
+  if (h.author) parts.push(`author ${h.author}`);
+  return parts.join(", ") || "(none)";
+}
+
+function appliedText(row: AppliedRow | null | undefined): string {
+  if (row === undefined) return "(no database configured)";
+  if (row === null) return "not applied";
+  const took = row.executionMs === null ? "" : ` in ${formatDuration(row.executionMs)}`;
+  const state = row.state === "started"
+    ? ` INTERRUPTED at statement ${(row.statementIndex ?? 0) + 1}`
+    : "";
+  return `${row.appliedAt.toISOString()} by ${row.appliedBy}${took} (strata ${row.strataVersion})${state}`;
+}
+
+function humanShow(m: Migration, row: AppliedRow | null | undefined): string {
+  const drift = row && row.checksum !== m.checksum
+    ? `  (applied as ${row.checksum}: edited since)`
+    : "";
+  const lines = [
+    `version:   ${m.versionText}`,
+    `name:      ${m.name}`,
+    `message:   ${m.message}`,
+    `files:     ${m.up.fileName}, ${m.down?.fileName ?? "(no down file: irreversible)"}`,
+    `checksum:  ${m.checksum}${drift}`,
+    `header:    ${headerText(m.up.header)}`,
+    `runs:      up ${m.up.runMode.reason}` + (m.down ? `; down ${m.down.runMode.reason}` : ""),
+    `applied:   ${appliedText(row)}`,
+    "",
+    `-- ${m.up.fileName}`,
+    m.up.text.trimEnd(),
+  ];
+  if (m.down) lines.push("", `-- ${m.down.fileName}`, m.down.text.trimEnd());
+  return lines.join("\n") + "\n";
+}
+
+function fileRecord(f: MigrationFile) {
+  return {
+    file: f.fileName,
+    runs: f.runMode.kind === "none" ? "statement-by-statement" : "transaction",
+    reason: f.runMode.reason,
+    header: { ...f.header, revises: f.header.revises?.toString() },
+    sql: f.text,
+  };
+}
+
+function showRecord(m: Migration, row: AppliedRow | null | undefined) {
+  return {
+    version: m.versionText,
+    name: m.name,
+    message: m.message,
+    checksum: m.checksum,
+    up: fileRecord(m.up),
+    down: m.down ? fileRecord(m.down) : null,
+    applied: row
+      ? {
+        at: row.appliedAt.toISOString(),
+        by: row.appliedBy,
+        ms: row.executionMs,
+        state: row.state,
+        checksum: row.checksum,
+      }
+      : null,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * `status [--exit-code]`: where the database is, what is pending, and every
+ * problem found. Never creates or changes anything.
+ *
+ * @module
+ */
+
+import {
+  currentVersion,
+  findOutOfOrder,
+  findStateProblems,
+  type StateProblem,
+  versionLabel,
+} from "../plan.ts";
+import { readState } from "../store.ts";
+import type { Migration } from "../types.ts";
+import { type CommandContext, loadDir, withSession } from "./context.ts";
+
+/** Print the status; with `--exit-code` exit 4 on problems, 5 when migrations are pending. */
+export async function runStatus(ctx: CommandContext): Promise<number> {
+  const migrations = await loadDir(ctx);
+  const { rows } = await withSession(
+    ctx,
+    { writable: false, lock: false },
+    (db) => readState(db, ctx.table),
+  );
+  const done = new Set(rows.map((r) => r.version));
+  const pending = migrations.filter((m) => !done.has(m.version));
+  const problems: StateProblem[] = [
+    ...findStateProblems(migrations, rows),
+    ...findOutOfOrder(migrations, rows).map((m) => ({
+      kind: "out-of-order" as const,
+      version: m.version,
+      message: `"${m.up.fileName}" is pending below the current version`,
+    })),
+  ];
+  const current = currentVersion(rows);
+  if (ctx.json) {
+    ctx.io.stdout(
+      JSON.stringify({
+        current: current === null ? null : versionLabel(migrations, current),
+        head: migrations.at(-1)?.versionText ?? null,
+        applied: rows.filter((r) => r.state === "applied").length,
+        pending: pending.map((m) => m.versionText),
+        problems: problems.map((p) => ({ ...p, version: versionLabel(migrations, p.version) })),
+      }) + "\n",
+    );
+  } else {
+    ctx.io.stdout(humanStatus(migrations, current, rows.length, pending, problems));
+  }
+  if (ctx.flags["exit-code"] !== true) return 0;
+  return problems.length > 0 ? 4 : pending.length > 0 ? 5 : 0;
+}
+
+function humanStatus(
+  migrations: readonly Migration[],
+  current: bigint | null,
+  appliedCount: number,
+  pending: readonly Migration[],
+  problems: readonly StateProblem[],
+): string {
+  const m = migrations.find((x) => x.version === current);
+  const list = (xs: readonly Migration[]) =>
+    xs.length > 10
+      ? `${xs.slice(0, 5).map((x) => x.versionText).join(", ")}, … ${xs.at(-1)!.versionText}`
+      : xs.map((x) => x.versionText).join(", ");
+  const lines = [
+    `current:  ${versionLabel(migrations, current)}${m ? `  ${m.message}` : ""}`,
+    `head:     ${migrations.at(-1)?.versionText ?? "(no migrations)"}`,
+    `applied:  ${appliedCount}`,
+    `pending:  ${pending.length}${pending.length ? ` (${list(pending)})` : ""}`,
+    problems.length ? `problems: ${problems.length}` : "problems: none",
+    ...problems.map((p) => `  - ${p.message}`),
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,110 @@
+/**
+ * `validate`: check every file and list every problem; with a database
+ * configured, also checksums, missing files, order and interrupted runs.
+ *
+ * @module
+ */
+
+import { chooseDatabaseSource } from "../config.ts";
+import type { StrataError } from "../errors.ts";
+import { loadMigrations } from "../files.ts";
+import { findOutOfOrder, findStateProblems, type StateProblem } from "../plan.ts";
+import { readMigrationDir } from "../source.ts";
+import { readState } from "../store.ts";
+import type { Migration } from "../types.ts";
+import { type CommandContext, withSession } from "./context.ts";
+
+/** Exit 0 when all is well, 2 for file problems, 4 when the database disagrees. */
+export async function runValidate(ctx: CommandContext): Promise<number> {
+  const entries = await readMigrationDir(ctx.dir);
+  const { migrations, warnings, problems } = await loadMigrations(entries);
+  const hasDb = chooseDatabaseSource({
+    databaseUrl: ctx.flags["database-url"] as string | undefined,
+    databaseUrlFile: ctx.flags["database-url-file"] as string | undefined,
+  }, ctx.io.env).kind !== "none";
+  let dbProblems: StateProblem[] = [];
+  if (hasDb && problems.length === 0) {
+    const { rows } = await withSession(
+      ctx,
+      { writable: false, lock: false },
+      (db) => readState(db, ctx.table),
+    );
+    dbProblems = [
+      ...findStateProblems(migrations, rows),
+      ...findOutOfOrder(migrations, rows).map((m) => ({
+        kind: "out-of-order" as const,
+        version: m.version,
+        message: `"${m.up.fileName}" is pending below the current version`,
+      })),
+    ];
+  }
+  const report = { migrations, warnings, problems, dbProblems, hasDb };
+  ctx.io.stdout(ctx.json ? JSON.stringify(jsonReport(report)) + "\n" : humanReport(report));
+  return problems.length > 0 ? 2 : dbProblems.length > 0 ? 4 : 0;
+}
+
+interface Report {
+  migrations: readonly Migration[];
+  warnings: readonly string[];
+  problems: readonly StrataError[];
+  dbProblems: readonly StateProblem[];
+  hasDb: boolean;
+}
+
+function humanReport(r: Report): string {
+  const lines = r.migrations.map((m) =>
+    `${m.versionText}  ${m.message}: up ${m.up.runMode.reason}` +
+    (m.down ? `; down ${m.down.runMode.reason}` : "; no down file")
+  );
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  for (const p of r.problems) {
+    lines.push(`problem[${p.code}]: ${p.message}`, ...(p.hint ? [`  hint: ${p.hint}`] : []));
+  }
+  for (const p of r.dbProblems) lines.push(`database: ${p.message}`);
+  const db = r.hasDb
+    ? r.problems.length ? "database not checked (fix the files first)" : `database checked`
+    : "no database configured: files only";
+  lines.push(
+    `${r.migrations.length} migrations, ${r.problems.length} file problems, ` +
+      `${r.dbProblems.length} database problems, ${r.warnings.length} warnings; ${db}`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+function jsonReport(r: Report) {
+  return {
+    migrations: r.migrations.map((m) => ({
+      version: m.versionText,
+      name: m.name,
+      up: {
+        file: m.up.fileName,
+        runs: m.up.runMode.kind === "none" ? "statement-by-statement" : "transaction",
+      },
+      down: m.down
+        ? {
+          file: m.down.fileName,
+          runs: m.down.runMode.kind === "none" ? "statement-by-statement" : "transaction",
+        }
+        : null,
+      checksum: m.checksum,
+    })),
+    warnings: r.warnings,
+    problems: r.problems.map((p) => ({
+      code: p.code,
+      message: p.message,
+      hint: p.hint ?? null,
+      file: p.file ?? null,
+      line: p.line ?? null,
+    })),
+    database: r.hasDb
+      ? {
+        checked: r.problems.length === 0,
+        problems: r.dbProblems.map((p) => ({
+          kind: p.kind,
+          version: String(p.version),
+          message: p.message,
+        })),
+      }
+      : null,
+  };
+}
