@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { useColor } from "../lib/output.ts";
 import { runCli } from "./_helpers.ts";
 
 Deno.test("strata --version prints version, Deno version and target", async () => {
@@ -10,7 +11,20 @@ Deno.test("strata --version prints version, Deno version and target", async () =
 Deno.test("strata --help lists every command; each command has --help", async () => {
   const r = await runCli(["--help"]);
   assert.equal(r.code, 0);
-  for (const c of ["upgrade", "downgrade", "current", "history"]) {
+  for (
+    const c of [
+      "upgrade",
+      "downgrade",
+      "stamp",
+      "current",
+      "status",
+      "history",
+      "show",
+      "new",
+      "validate",
+      "log",
+    ]
+  ) {
     assert.match(r.stdout, new RegExp(`^  ${c} `, "m"));
     const h = await runCli([c, "--help"]);
     assert.equal(h.code, 0);
@@ -37,4 +51,11 @@ Deno.test("strata refuses unknown commands and options with exit 2", async () =>
   const table = await runCli(["upgrade", "--table", "a.b.c"]);
   assert.equal(table.code, 2);
   assert.match(table.stderr, /BAD_TABLE_NAME.*--table "a.b.c"/);
+});
+
+Deno.test("useColor() colours only a terminal, never with NO_COLOR", () => {
+  assert.equal(useColor({ isTty: true, noColor: undefined }), true);
+  assert.equal(useColor({ isTty: false, noColor: undefined }), false);
+  assert.equal(useColor({ isTty: true, noColor: "" }), false);
+  assert.equal(useColor({ isTty: true, noColor: "1" }), false);
 });
