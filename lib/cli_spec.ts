@@ -199,6 +199,24 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     details: "Newest first. Never creates or changes anything.",
     run: async (ctx) => (await import("./commands/log.ts")).runLog(ctx),
   },
+  verify: {
+    summary: "prove every down undoes its up, on a scratch database",
+    usage: "[--scratch-url URL]",
+    minArgs: 0,
+    maxArgs: 0,
+    options: {
+      "scratch-url": {
+        type: "string",
+        arg: "URL",
+        help: "pglite:memory (default), or a server where a temporary database is made",
+      },
+    },
+    details: "For each migration: snapshot the schema, upgrade one, downgrade one, compare\n" +
+      "with the snapshot, upgrade one again; then downgrade base and upgrade head.\n" +
+      "Reports every down that leaves a difference (by object name) or fails; exit 4.\n" +
+      "Irreversible migrations are reported and skipped. Never touches DATABASE_URL.",
+    run: async (ctx) => (await import("./commands/verify.ts")).runVerify(ctx),
+  },
   current: {
     summary: "print the database's current version",
     usage: "",

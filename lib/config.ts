@@ -28,6 +28,48 @@ export interface ConnectionOptions {
   readonly display: string;
 }
 
+/** An embedded PostgreSQL (PGlite): in memory, or in a data directory. */
+export interface EmbeddedOptions {
+  readonly kind: "pglite";
+  /** The data directory; null for `pglite:memory`. */
+  readonly dataDir: string | null;
+  readonly display: string;
+}
+
+/** What to connect to: a server, or the embedded database. */
+export type DatabaseTarget = ConnectionOptions | EmbeddedOptions;
+
+/** True for an embedded-database target. */
+export function isEmbedded(target: DatabaseTarget): target is EmbeddedOptions {
+  return "kind" in target && target.kind === "pglite";
+}
+
+/**
+ * Parse any database URL: `pglite:memory`, `pglite:PATH` (a data directory),
+ * or a server URL (see `parseDatabaseUrl`).
+ */
+export function parseDatabaseTarget(
+  url: string,
+  origin: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): DatabaseTarget {
+  const u = url.trim();
+  if (!u.startsWith("pglite:")) return parseDatabaseUrl(u, origin, env);
+  const rest = u.slice("pglite:".length).replace(/^\/\//, "");
+  if (rest === "") {
+    throw new StrataError(
+      "BAD_DATABASE_URL",
+      `Cannot use the database URL from ${origin}: "pglite:" needs a place`,
+      {
+        hint: "Use pglite:memory, or pglite:PATH for a data directory (e.g. pglite:.strata/dev)",
+      },
+    );
+  }
+  return rest === "memory"
+    ? { kind: "pglite", dataDir: null, display: "pglite:memory" }
+    : { kind: "pglite", dataDir: rest, display: `pglite:${rest}` };
+}
+
 /** Where the database URL comes from, in order of precedence. */
 export type DatabaseSource =
   | { readonly kind: "url"; readonly url: string; readonly origin: string }

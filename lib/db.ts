@@ -1,18 +1,23 @@
 /**
- * Open a `Db` for a connection. The driver module is imported only here, on
- * demand, so commands that never connect do not pay for loading it.
+ * Open a `Db` for a target. Each driver is imported only here, on demand, so
+ * commands that never connect do not pay for loading it, and server commands
+ * never load the embedded database.
  *
  * @module
  */
 
-import type { ConnectionOptions } from "./config.ts";
+import { type DatabaseTarget, isEmbedded } from "./config.ts";
 import type { Db } from "./types.ts";
 
-/** Open a server connection (lazily: nothing is sent until the first query). */
+/** Open a server connection or an embedded database (lazily where the driver allows). */
 export async function openDb(
-  conn: ConnectionOptions,
+  target: DatabaseTarget,
   options: { onNotice?: (message: string) => void } = {},
 ): Promise<Db> {
+  if (isEmbedded(target)) {
+    const { createPgliteDb } = await import("./db_pglite.ts");
+    return await createPgliteDb(target, options);
+  }
   const { createPostgresDb } = await import("./db_postgres.ts");
-  return createPostgresDb(conn, options);
+  return createPostgresDb(target, options);
 }

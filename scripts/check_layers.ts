@@ -15,6 +15,7 @@ const CORE = [
   "quote",
   "run_mode",
   "script",
+  "snapshot_diff",
   "sql_lexer",
   "types",
   "version",

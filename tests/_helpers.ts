@@ -88,7 +88,15 @@ async function findServer(): Promise<Server> {
 
 const server = await findServer();
 const required = Deno.env.get("STRATA_TEST_REQUIRE_SERVER") === "1";
-if ("skip" in server && !required) console.log(`skipping server tests: ${server.skip}`);
+/**
+ * Register the one line that says why the server tests are skipped (an ignored
+ * test, because `deno test --quiet` hides console output printed at load time).
+ * Called once, from cli_test.ts.
+ */
+export function announceServerSkip(): void {
+  if (!("skip" in server) || required) return;
+  Deno.test({ name: `server tests skipped: ${server.skip}`, ignore: true, fn() {} });
+}
 
 /** A fresh database for one test. `url` points at it; `sql` is an admin client on it. */
 export interface TestDb {

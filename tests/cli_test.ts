@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { runCli, schemaFingerprint, serverTest, tempMigrations, type TestDb } from "./_helpers.ts";
+import {
+  announceServerSkip,
+  runCli,
+  schemaFingerprint,
+  serverTest,
+  tempMigrations,
+  type TestDb,
+} from "./_helpers.ts";
+
+announceServerSkip();
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;
 

@@ -8,9 +8,10 @@
 import {
   chooseDatabaseSource,
   connectionFromEnv,
-  type ConnectionOptions,
+  type DatabaseTarget,
+  isEmbedded,
   noDatabaseError,
-  parseDatabaseUrl,
+  parseDatabaseTarget,
 } from "../config.ts";
 import { StrataError } from "../errors.ts";
 import { loadMigrations } from "../files.ts";
@@ -71,25 +72,25 @@ export async function loadDir(ctx: CommandContext): Promise<readonly Migration[]
 }
 
 /** Resolve the connection settings from flags and environment; throws `NO_DATABASE`. */
-export async function resolveConnection(ctx: CommandContext): Promise<ConnectionOptions> {
+export async function resolveConnection(ctx: CommandContext): Promise<DatabaseTarget> {
   const source = chooseDatabaseSource({
     databaseUrl: ctx.flags["database-url"] as string | undefined,
     databaseUrlFile: ctx.flags["database-url-file"] as string | undefined,
   }, ctx.io.env);
-  let conn: ConnectionOptions;
+  let conn: DatabaseTarget;
   if (source.kind === "none") throw noDatabaseError();
   if (source.kind === "env") {
     conn = connectionFromEnv(ctx.io.env);
   } else if (source.kind === "url") {
-    conn = parseDatabaseUrl(source.url, source.origin, ctx.io.env);
+    conn = parseDatabaseTarget(source.url, source.origin, ctx.io.env);
   } else {
-    conn = parseDatabaseUrl(
+    conn = parseDatabaseTarget(
       await readUrlFile(ctx, source.path, source.origin),
       source.origin,
       ctx.io.env,
     );
   }
-  if (conn.password) ctx.addSecret(conn.password);
+  if (!isEmbedded(conn) && conn.password) ctx.addSecret(conn.password);
   return conn;
 }
 
@@ -160,7 +161,7 @@ async function connectWithWait(ctx: CommandContext, writable: boolean): Promise<
   const deadline = Date.now() + ctx.connectWaitMs;
   let delay = 250;
   for (let attempt = 1;; attempt++) {
-    const db = await openDb(conn, { onNotice: (m) => ctx.io.stderr(`${m}\n`) });
+    const db = await openDb(conn, { onNotice: (m) => printNotice(ctx, m) });
     try {
       await prepareSession(db, { writable });
       return db;
@@ -173,4 +174,10 @@ async function connectWithWait(ctx: CommandContext, writable: boolean): Promise<
       delay = Math.min(delay * 2, 2000);
     }
   }
+}
+
+/** Print a server notice, except the one strata's own defensive ROLLBACK can cause. */
+export function printNotice(ctx: CommandContext, message: string): void {
+  if (/there is no transaction in progress/.test(message)) return;
+  ctx.io.stderr(`${message}\n`);
 }

@@ -1,0 +1,269 @@
+/**
+ * `verify`: on a scratch database, prove that every down migration undoes its
+ * up: for each migration, snapshot, upgrade one, downgrade one, compare with
+ * the first snapshot, upgrade one again; then downgrade base and upgrade head.
+ *
+ * @module
+ */
+
+import {
+  type ConnectionOptions,
+  type DatabaseTarget,
+  isEmbedded,
+  parseDatabaseTarget,
+} from "../config.ts";
+import { StrataError } from "../errors.ts";
+import { paint } from "../output.ts";
+import { runPlan } from "../runner.ts";
+import { prepareSession } from "../session.ts";
+import { takeSnapshot } from "../snapshot.ts";
+import { diffSnapshots } from "../snapshot_diff.ts";
+import { ensureVersionTable } from "../store.ts";
+import type { Db, Migration, Plan } from "../types.ts";
+import { STRATA_VERSION } from "../version.ts";
+import { type CommandContext, loadDir, printNotice } from "./context.ts";
+
+type Status = "ok" | "differs" | "down-failed" | "up-failed" | "reup-failed" | "irreversible";
+
+interface Result {
+  readonly version: string;
+  readonly name: string;
+  readonly status: Status;
+  readonly differences: readonly string[];
+  readonly error: string | null;
+}
+
+/** Exit 0 when every down restores the schema, 4 otherwise. */
+export async function runVerify(ctx: CommandContext): Promise<number> {
+  const migrations = await loadDir(ctx);
+  const scratchUrl = (ctx.flags["scratch-url"] as string | undefined) ?? "pglite:memory";
+  const target = parseDatabaseTarget(scratchUrl, "--scratch-url", ctx.io.env);
+  const scratch = await createScratch(ctx, target);
+  const { openDb } = await import("../db.ts");
+  const db = await openDb(scratch.target, { onNotice: (m) => printNotice(ctx, m) });
+  try {
+    await prepareSession(db, { writable: true });
+    await ensureVersionTable(db, ctx.table);
+    const results = await verifyEach(ctx, db, migrations);
+    const stoppedEarly = results.length < migrations.length ||
+      results.some((r) => r.status.endsWith("failed"));
+    const final = stoppedEarly ? null : await roundTrip(ctx, db, migrations);
+    return report(ctx, { scratch: scratch.target.display, results, final });
+  } finally {
+    await db.close();
+    await scratch.drop();
+  }
+}
+
+async function verifyEach(
+  ctx: CommandContext,
+  db: Db,
+  migrations: readonly Migration[],
+): Promise<Result[]> {
+  const results: Result[] = [];
+  for (const m of migrations) {
+    const base = {
+      version: m.versionText,
+      name: m.message,
+      differences: [] as string[],
+      error: null,
+    };
+    const before = await takeSnapshot(db, ctx.table);
+    const up = await attempt(() => step(ctx, db, m, "up"));
+    if (up) {
+      results.push({ ...base, status: "up-failed", error: up });
+      break;
+    }
+    if (!m.down) {
+      results.push({ ...base, status: "irreversible" });
+      continue;
+    }
+    const down = await attempt(() => step(ctx, db, m, "down"));
+    if (down) {
+      results.push({ ...base, status: "down-failed", error: down });
+      continue;
+    }
+    const differences = diffSnapshots(before, await takeSnapshot(db, ctx.table)).map((d) => d.line);
+    const reup = await attempt(() => step(ctx, db, m, "up"));
+    if (differences.length) {
+      // The difference is the finding; a re-upgrade that then trips over it is a consequence.
+      const error = reup
+        ? `upgrading again then failed, so later migrations were not verified:\n${reup}`
+        : null;
+      results.push({ ...base, status: "differs", differences, error });
+      if (reup) break;
+      continue;
+    }
+    if (reup) {
+      results.push({ ...base, status: "reup-failed", error: reup });
+      break;
+    }
+    results.push({ ...base, status: "ok" });
+  }
+  return results;
+}
+
+/** `downgrade base` (or down to the last irreversible one) and `upgrade head` once more. */
+async function roundTrip(
+  ctx: CommandContext,
+  db: Db,
+  migrations: readonly Migration[],
+): Promise<{ ok: boolean; error: string | null; stoppedAt: string | null }> {
+  const reversible: Migration[] = [];
+  for (const m of [...migrations].reverse()) {
+    if (!m.down) break;
+    reversible.push(m);
+  }
+  const stoppedAt = reversible.length < migrations.length
+    ? migrations[migrations.length - reversible.length - 1].versionText
+    : null;
+  const downPlan: Plan = {
+    direction: "down",
+    steps: reversible.map((migration) => ({ kind: "down", migration })),
+    from: null,
+    to: null,
+  };
+  const upPlan: Plan = {
+    direction: "up",
+    steps: [...reversible].reverse().map((migration) => ({ kind: "up", migration })),
+    from: null,
+    to: null,
+  };
+  const error = await attempt(async () => {
+    await runPlan(db, downPlan, runOptions(ctx));
+    await runPlan(db, upPlan, runOptions(ctx));
+  });
+  return { ok: error === null, error, stoppedAt };
+}
+
+function runOptions(ctx: CommandContext) {
+  return { table: ctx.table, strataVersion: STRATA_VERSION, dir: ctx.dir, lockRetries: 0 };
+}
+
+async function step(ctx: CommandContext, db: Db, m: Migration, kind: "up" | "down"): Promise<void> {
+  const plan: Plan = { direction: kind, steps: [{ kind, migration: m }], from: null, to: null };
+  await runPlan(db, plan, runOptions(ctx));
+}
+
+async function attempt(fn: () => Promise<void>): Promise<string | null> {
+  try {
+    await fn();
+    return null;
+  } catch (err) {
+    if (!(err instanceof StrataError)) throw err;
+    return [
+      err.message,
+      ...err.details.filter((d) =>
+        !/^(applied|reverted|nothing|not run|no further|\d+ was)/.test(d)
+      ),
+    ]
+      .join("\n");
+  }
+}
+
+interface Scratch {
+  readonly target: DatabaseTarget;
+  drop(): Promise<void>;
+}
+
+/** The scratch database: PGlite as given, or a temporary database on a server, dropped after. */
+async function createScratch(ctx: CommandContext, target: DatabaseTarget): Promise<Scratch> {
+  if (isEmbedded(target)) return { target, drop: async () => {} };
+  if (target.password) ctx.addSecret(target.password);
+  const { openDb } = await import("../db.ts");
+  const admin = await openDb(target);
+  const name = `strata_verify_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  try {
+    await admin.runScript(`CREATE DATABASE ${name}`);
+  } catch (err) {
+    await admin.close();
+    if (err instanceof StrataError) throw err;
+    throw new StrataError(
+      "CONNECTION_FAILED",
+      `Cannot create a scratch database on ${target.display}: ${(err as Error).message}`,
+      {
+        hint:
+          "The --scratch-url user needs CREATEDB; strata creates and drops a strata_verify_* database",
+        cause: err,
+      },
+    );
+  }
+  const scratch: ConnectionOptions = {
+    ...target,
+    database: name,
+    display: `${target.display} (scratch database ${name})`,
+  };
+  return {
+    target: scratch,
+    drop: async () => {
+      try {
+        await admin.runScript(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await admin.close();
+      }
+    },
+  };
+}
+
+function report(
+  ctx: CommandContext,
+  r: {
+    scratch: string;
+    results: readonly Result[];
+    final: { ok: boolean; error: string | null; stoppedAt: string | null } | null;
+  },
+): number {
+  const failed = r.results.filter((x) => x.status !== "ok" && x.status !== "irreversible");
+  const ok = failed.length === 0 && (r.final?.ok ?? false);
+  if (ctx.json) {
+    ctx.io.stdout(
+      JSON.stringify({ scratch: r.scratch, ok, migrations: r.results, final: r.final }) + "\n",
+    );
+    return ok ? 0 : 4;
+  }
+  for (const x of r.results) {
+    const label = `${x.version}  ${x.name}`;
+    const mark = x.status === "ok"
+      ? paint("ok  ", "green", ctx.color)
+      : x.status === "irreversible"
+      ? "skip"
+      : paint("FAIL", "red", ctx.color);
+    ctx.io.stdout(`${mark}  ${label}${describe(x)}\n`);
+    for (const d of x.differences) ctx.io.stdout(`        - ${d}\n`);
+    if (x.error) ctx.io.stdout(x.error.split("\n").map((l) => `        ${l}\n`).join(""));
+  }
+  if (r.final) {
+    const what = r.final.stoppedAt
+      ? `downgrade to ${r.final.stoppedAt} (irreversible below) and upgrade head`
+      : "downgrade base and upgrade head";
+    ctx.io.stdout(`${r.final.ok ? "ok  " : "FAIL"}  ${what}\n`);
+    if (r.final.error) {
+      ctx.io.stdout(r.final.error.split("\n").map((l) => `        ${l}\n`).join(""));
+    }
+  }
+  const skipped = r.results.filter((x) => x.status === "irreversible").length;
+  ctx.io.stdout(
+    `verify: ${r.results.length} migrations, ${
+      r.results.length - failed.length - skipped
+    } ok, ${failed.length} failed, ` +
+      `${skipped} skipped (irreversible) on ${r.scratch}\n`,
+  );
+  return ok ? 0 : 4;
+}
+
+function describe(x: Result): string {
+  switch (x.status) {
+    case "ok":
+      return "";
+    case "irreversible":
+      return ": irreversible (no down file), skipped";
+    case "differs":
+      return ": its down leaves the schema different from before its up";
+    case "down-failed":
+      return ": its down failed";
+    case "up-failed":
+      return ": its up failed; later migrations were not verified";
+    case "reup-failed":
+      return ": upgrading again after its down failed; later migrations were not verified";
+  }
+}
