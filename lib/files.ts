@@ -115,16 +115,18 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
  */
 export async function checksumOf(file: MigrationFile): Promise<string> {
   const h = file.header;
-  const lines = [
-    `transaction=${h.transaction ?? ""}`,
-    `lock-timeout=${h.lockTimeout ?? ""}`,
-    `statement-timeout=${h.statementTimeout ?? ""}`,
-    ...file.statements.map((s) => s.normalized),
-  ];
-  const data = new TextEncoder().encode(lines.join("\n"));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return CHECKSUM_TAG + Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  let text = `transaction=${h.transaction ?? ""}\nlock-timeout=${h.lockTimeout ?? ""}\n` +
+    `statement-timeout=${h.statementTimeout ?? ""}`;
+  for (const s of file.statements) text += "\n" + s.normalized;
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+  let hex = CHECKSUM_TAG;
+  for (const b of digest) hex += HEX[b];
+  return hex;
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /** Decode, header-parse, lex and decide the run mode of one file. Throws StrataError. */
 export function parseMigrationFile(
@@ -149,7 +151,7 @@ export async function loadMigrations(entries: readonly FileEntry[]): Promise<Loa
   const problems: StrataError[] = [];
   const warnings: string[] = [];
   const byVersion = groupByVersion(entries, problems);
-  const migrations: Migration[] = [];
+  const pending: Array<Promise<Migration | null>> = [];
   for (const [, group] of [...byVersion].sort((a, b) => compareBig(a[0], b[0]))) {
     if (!group.up) {
       const down = group.down!;
@@ -161,9 +163,10 @@ export async function loadMigrations(entries: readonly FileEntry[]): Promise<Loa
       );
       continue;
     }
-    const m = await buildMigration(group.up, group.down, problems);
-    if (m) migrations.push(m);
+    // Not awaited one by one: the SHA-256 digests of all files then run concurrently.
+    pending.push(buildMigration(group.up, group.down, problems));
   }
+  const migrations = (await Promise.all(pending)).filter((m): m is Migration => m !== null);
   checkRevises(migrations, problems);
   for (const m of migrations) {
     if (!m.down) {

@@ -52,9 +52,12 @@ const UNIT_MS: Readonly<Record<string, number>> = {
  */
 export function parseHeader(text: string, file: string): Header {
   const values: Partial<Record<HeaderKey, { value: string; line: number }>> = {};
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
+  // Walk line by line only as far as the header goes (files can be megabytes).
+  let start = 0;
+  for (let i = 0; start <= text.length; i++) {
+    const nl = text.indexOf("\n", start);
+    const line = text.slice(start, nl === -1 ? text.length : nl).trim();
+    start = nl === -1 ? text.length + 1 : nl + 1;
     if (line === "") continue;
     if (!line.startsWith("--")) break;
     const m = KEY_LINE.exec(line);

@@ -32,12 +32,13 @@ export function paint(
 }
 
 /**
- * One line for a finished step: direction, version, message, duration,
- * aligned to `width` (the longest `version  message` of the plan).
+ * One line for a finished step: direction, version, message, duration (or
+ * "in the transaction" when it ran in one batch with the others), aligned to
+ * `width` (the longest `version  message` of the plan).
  */
 export function formatStepLine(
   step: Step,
-  ms: number,
+  ms: number | null,
   options: { width: number; color: boolean },
 ): string {
   const m = step.migration;
@@ -45,7 +46,9 @@ export function formatStepLine(
   const arrow = step.kind === "up" ? "up  " : "down";
   const dots = " " + ".".repeat(Math.max(2, options.width - label.length + 2)) + " ";
   return `${paint(arrow, step.kind === "up" ? "green" : "bold", options.color)}  ${label}` +
-    `${paint(dots, "dim", options.color)}${formatDuration(ms)}`;
+    `${paint(dots, "dim", options.color)}${
+      ms === null ? "in the transaction" : formatDuration(ms)
+    }`;
 }
 
 /** The width to align step lines to. */

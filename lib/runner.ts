@@ -19,6 +19,7 @@ import {
   renderTransactionalStep,
   type ScriptContext,
   stepFile,
+  type StepSql,
 } from "./script.ts";
 import { recordFailure } from "./store.ts";
 import type { Db, Plan, Step } from "./types.ts";
@@ -26,7 +27,8 @@ import type { Db, Plan, Step } from "./types.ts";
 /** Progress of a run, for output. */
 export type RunEvent =
   | { readonly type: "start"; readonly step: Step; readonly index: number; readonly total: number }
-  | { readonly type: "done"; readonly step: Step; readonly ms: number }
+  /** `ms` is null for steps that ran together in one batch (`--single-transaction`). */
+  | { readonly type: "done"; readonly step: Step; readonly ms: number | null }
   | {
     readonly type: "retry";
     readonly step: Step;
@@ -64,8 +66,13 @@ interface ServerError {
 interface FailurePoint {
   readonly plan: Plan;
   readonly index: number;
-  /** The text the position refers to, and how many characters preceded it in what was sent. */
+  /** The file text the position is mapped into. */
   readonly text: string;
+  /**
+   * Added to the server's 0-based character position to get a position in
+   * `text`: negative when strata's own SQL came first in the message, positive
+   * when the message was one statement from inside the file.
+   */
   readonly offset: number;
   /** For a non-transactional step: the 0-based statement that failed, and how many there are. */
   readonly statement?: { readonly index: number; readonly count: number };
@@ -80,7 +87,10 @@ interface FailurePoint {
 export async function runPlan(db: Db, plan: Plan, options: RunOptions): Promise<number> {
   const now = options.now ?? (() => performance.now());
   const started = now();
-  if (options.singleTransaction) await db.runScript("BEGIN");
+  if (options.singleTransaction) {
+    await runBatched(db, plan, options);
+    return now() - started;
+  }
   for (let i = 0; i < plan.steps.length; i++) {
     const step = plan.steps[i];
     refuseIfStopping(plan, i, options);
@@ -90,8 +100,71 @@ export async function runPlan(db: Db, plan: Plan, options: RunOptions): Promise<
     else await runTransactional(db, plan, i, options);
     options.onEvent?.({ type: "done", step, ms: now() - t0 });
   }
-  if (options.singleTransaction) await db.runScript("COMMIT");
   return now() - started;
+}
+
+/** Texts of this size are sent as one message when everything runs in one transaction. */
+const BATCH_CHARS = 4 * 1024 * 1024;
+
+/**
+ * `--single-transaction`: every step in one transaction, sent in as few
+ * messages as fit in `BATCH_CHARS` (one round trip for a thousand small
+ * files). A server error position is mapped back to the step and file it
+ * falls in. Steps report `ms: null`: they ran together.
+ */
+async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void> {
+  const parts = plan.steps.map((step) =>
+    renderTransactionalStep(step, options, { inOuterTransaction: true })
+  );
+  let first = 0;
+  let prefix = "BEGIN;\n";
+  while (first < parts.length) {
+    refuseIfStopping(plan, first, options);
+    let last = first;
+    let size = parts[first].body.length;
+    while (last + 1 < parts.length && size + parts[last + 1].body.length < BATCH_CHARS) {
+      size += parts[++last].body.length;
+    }
+    const pieces = parts.slice(first, last + 1);
+    const text = prefix + pieces.map((p) => p.prefix + p.body + p.suffix).join("") +
+      (last + 1 === parts.length ? "COMMIT;\n" : "");
+    try {
+      await db.runScript(text);
+    } catch (err) {
+      await rollbackQuietly(db);
+      if (!isServerError(err)) throw err;
+      const at = locateBatchStep(err, { prefix, pieces, first });
+      throw failure(
+        err,
+        { plan, index: at.index, text: parts[at.index].body, offset: -at.offset },
+        options,
+      );
+    }
+    for (let i = first; i <= last; i++) {
+      options.onEvent?.({ type: "done", step: plan.steps[i], ms: null });
+    }
+    prefix = "";
+    first = last + 1;
+  }
+}
+
+/** Which step of a batch a server error position falls in, and where that step's body starts. */
+function locateBatchStep(
+  err: ServerError,
+  batch: { prefix: string; pieces: readonly StepSql[]; first: number },
+): { index: number; offset: number } {
+  const position = Number(err.position ?? 0) - 1;
+  let chars = [...batch.prefix].length;
+  for (let k = 0; k < batch.pieces.length; k++) {
+    const p = batch.pieces[k];
+    const bodyStart = chars + [...p.prefix].length;
+    const end = bodyStart + [...p.body].length + [...p.suffix].length;
+    if (position < end || k === batch.pieces.length - 1) {
+      return { index: batch.first + k, offset: bodyStart };
+    }
+    chars = end;
+  }
+  return { index: batch.first, offset: 0 };
 }
 
 function refuseIfStopping(plan: Plan, index: number, options: RunOptions): void {

@@ -16,25 +16,25 @@ import { type FileEntry, isSqlFileName } from "./files.ts";
 export async function readMigrationDir(dir: string, origin = "--dir"): Promise<FileEntry[]> {
   const names: string[] = [];
   try {
-    for await (const e of Deno.readDir(dir)) {
+    for (const e of Deno.readDirSync(dir)) {
       if ((e.isFile || e.isSymlink) && isSqlFileName(e.name)) names.push(e.name);
     }
   } catch (err) {
     throw dirError(err, dir, origin);
   }
-  return await Promise.all(
-    names.sort().map(async (name) => {
-      try {
-        return { name, bytes: await Deno.readFile(`${dir}/${name}`) };
-      } catch (err) {
-        throw new StrataError("DIR_UNREADABLE", `Cannot read "${dir}/${name}": ${errText(err)}`, {
-          file: name,
-          hint: "Check the file's permissions",
-          cause: err,
-        });
-      }
-    }),
-  );
+  // Synchronous reads: for thousands of small files they are several times faster
+  // than as many concurrent async reads, and nothing else runs meanwhile.
+  return names.sort().map((name) => {
+    try {
+      return { name, bytes: Deno.readFileSync(`${dir}/${name}`) };
+    } catch (err) {
+      throw new StrataError("DIR_UNREADABLE", `Cannot read "${dir}/${name}": ${errText(err)}`, {
+        file: name,
+        hint: "Check the file's permissions",
+        cause: err,
+      });
+    }
+  });
 }
 
 function dirError(err: unknown, dir: string, origin: string): StrataError {

@@ -48,10 +48,22 @@ export interface Statement {
 }
 
 const MAX_WORDS = 64;
-const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
-const IDENT_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
 const DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
-const NUMBER_PART = /[0-9A-Za-z_.]/;
+
+// Character classes by code, not by regex: the lexer runs over every file on
+// every start, before the JIT has warmed up.
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 0x80;
+}
+
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || (c >= 48 && c <= 57) || c === 36;
+}
+
+function isNumberPart(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 ||
+    c === 46;
+}
 
 interface ChunkState {
   start: number;
@@ -138,10 +150,10 @@ export function splitStatements(text: string, options: LexOptions = {}): Stateme
       i = end;
     } else if (c >= "0" && c <= "9") {
       let j = i + 1;
-      while (j < n && NUMBER_PART.test(text[j])) j++;
+      while (j < n && isNumberPart(text.charCodeAt(j))) j++;
       pushToken(st, text.slice(i, j), i);
       i = j;
-    } else if (IDENT_START.test(c)) {
+    } else if (isIdentStart(text.charCodeAt(i))) {
       i = lexWord(text, i, st) ?? fail(i, "string");
     } else {
       if (c === "(") st.parenDepth++;
@@ -233,7 +245,7 @@ function lexDollar(text: string, i: number, st: ChunkState): number | undefined 
 
 function lexWord(text: string, i: number, st: ChunkState): number | undefined {
   let j = i + 1;
-  while (j < text.length && IDENT_PART.test(text[j])) j++;
+  while (j < text.length && isIdentPart(text.charCodeAt(j))) j++;
   const word = text.slice(i, j);
   const upper = word.toUpperCase();
   if (text[j] === "'" && (upper === "E" || upper === "B" || upper === "X" || upper === "N")) {

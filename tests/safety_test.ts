@@ -336,7 +336,18 @@ serverTest("--single-transaction applies all or nothing", async (db) => {
       env: env(db),
     });
     assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^up {4}2 {2}b \.+ in the transaction$/m);
     assert.deepEqual(await versions(db), ["1", "2"]);
+  });
+  await withDir({
+    "1_a.up.sql": "CREATE TABLE sa (id int);",
+    "2_b.up.sql": "-- b\nCREATE TABLE sb (id int);\nSELECT 'é', nope FROM sa;",
+  }, async (dir) => {
+    const args = ["--dir", dir, "--table", "batch_versions", "upgrade", "--single-transaction"];
+    const r = await runCli(args, { env: env(db) });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`at ${dir}/2_b.up.sql:3:13\\n`));
+    assert.ok(!(await exists(db, "sa")));
   });
 });
 

@@ -144,7 +144,7 @@ function reporter(ctx: CommandContext, plan: Plan): (e: RunEvent) => void {
   };
 }
 
-function stepRecord(step: Step, ms: number) {
+function stepRecord(step: Step, ms: number | null) {
   return {
     event: "step",
     direction: step.kind,
@@ -152,7 +152,7 @@ function stepRecord(step: Step, ms: number) {
     name: step.migration.name,
     message: step.migration.message,
     file: stepFile(step).fileName,
-    ms: Math.round(ms),
+    ms: ms === null ? null : Math.round(ms),
   };
 }
 
