@@ -1,0 +1,103 @@
+/**
+ * `deno task compile`: build the single executable `dist/strata` with
+ * `deno compile`, with the smallest permission set that works.
+ *
+ *   deno task compile                        # this platform -> dist/strata
+ *   deno task compile --target x86_64-apple-darwin --output dist/strata-x86_64-apple-darwin
+ *   deno task compile --release              # linux x64/arm64, macOS x64/arm64 -> dist/
+ *
+ * `deno compile` downloads its runtime (denort) for each target. Where that
+ * host cannot be reached, set DENORT_BIN to the path of a denort matching the
+ * target (one target per run then). Every build is checked by running the
+ * result with --version when it can run here; a "runtime" that turns out not
+ * to be denort (it would print Deno's own version) is rejected, never shipped.
+ */
+
+import { parseArgs } from "node:util";
+
+const RELEASE_TARGETS = [
+  "x86_64-unknown-linux-gnu",
+  "aarch64-unknown-linux-gnu",
+  "x86_64-apple-darwin",
+  "aarch64-apple-darwin",
+];
+
+// What strata needs at run time, and no more: read migrations and URL files, write
+// `new` files and pglite:PATH data, read its environment, connect to servers.
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net"];
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** Build one executable; returns an error text, or null when it was built and checked. */
+export async function compile(
+  options: { target?: string; output: string },
+): Promise<string | null> {
+  const args = [
+    "compile",
+    "--quiet",
+    ...PERMISSIONS,
+    // Loaded with import() only when used; named so the binary holds both drivers.
+    "--include",
+    `${ROOT}lib/db_postgres.ts`,
+    "--include",
+    `${ROOT}lib/db_pglite.ts`,
+    "--output",
+    options.output,
+    ...(options.target ? ["--target", options.target] : []),
+    `${ROOT}main.ts`,
+  ];
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    // deno prints a chain of causes; the last lines say what really failed.
+    const full = new TextDecoder().decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+    const lines = full.split("\n").map((l) => l.trim()).filter((l) =>
+      l && !/backtrace|^\d+: <unknown>/i.test(l)
+    );
+    const text = lines.slice(-2).join(" ");
+    const offline = /dns error|lookup|download|dl\.deno\.land|connect/i.test(full);
+    return offline && !Deno.env.get("DENORT_BIN")
+      ? `deno compile could not download its runtime (denort) and DENORT_BIN is not set: ${text}`
+      : `deno compile failed: ${text}`;
+  }
+  if (options.target && options.target !== Deno.build.target) return null;
+  const check = await new Deno.Command(options.output, {
+    args: ["--version"],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const version = new TextDecoder().decode(check.stdout);
+  if (!check.success || !version.startsWith("strata ")) {
+    await Deno.remove(options.output).catch(() => {});
+    return `the built file does not run strata (it printed "${version.split("\n")[0]}"): ` +
+      "DENORT_BIN must point at a denort for this target, not at the deno binary";
+  }
+  return null;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      target: { type: "string" },
+      output: { type: "string" },
+      release: { type: "boolean" },
+    },
+  });
+  await Deno.mkdir(`${ROOT}dist`, { recursive: true });
+  const builds = values.release
+    ? RELEASE_TARGETS.map((target) => ({ target, output: `${ROOT}dist/strata-${target}` }))
+    : [{ target: values.target, output: values.output ?? `${ROOT}dist/strata` }];
+  let failed = false;
+  for (const b of builds) {
+    const error = await compile(b);
+    console.log(error ? `FAILED ${b.output}: ${error}` : `built  ${b.output}`);
+    failed ||= error !== null;
+  }
+  Deno.exit(failed ? 1 : 0);
+}
