@@ -72,7 +72,13 @@ interface ChunkState {
   beginDepth: number;
   words: string[];
   wordCount: number;
-  tokens: string[];
+  /** Normalised text so far, as verbatim runs of source joined by single spaces. */
+  parts: string[];
+  /** The run of adjacent tokens being built: source indices [segStart, segEnd). */
+  segStart: number;
+  segEnd: number;
+  tokenCount: number;
+  onlySemicolon: boolean;
   pendingSpace: boolean;
   hasMeta: boolean;
   hasFromStdin: boolean;
@@ -87,7 +93,11 @@ function newChunk(start: number): ChunkState {
     beginDepth: 0,
     words: [],
     wordCount: 0,
-    tokens: [],
+    parts: [],
+    segStart: -1,
+    segEnd: -1,
+    tokenCount: 0,
+    onlySemicolon: true,
     pendingSpace: false,
     hasMeta: false,
     hasFromStdin: false,
@@ -126,16 +136,16 @@ export function splitStatements(text: string, options: LexOptions = {}): Stateme
       st.pendingSpace = true;
     } else if (c === "'") {
       const end = skipQuoted(text, i, "'", false) ?? fail(i, "string");
-      pushToken(st, text.slice(i, end), i);
+      pushToken(st, i, end, text);
       i = end;
     } else if (c === '"') {
       const end = skipQuoted(text, i, '"', false) ?? fail(i, "quoted identifier");
-      pushToken(st, text.slice(i, end), i);
+      pushToken(st, i, end, text);
       i = end;
     } else if (c === "$") {
       i = lexDollar(text, i, st) ?? fail(i, "dollar-quoted string");
     } else if (c === ";") {
-      pushToken(st, ";", i);
+      pushToken(st, i, i + 1, text);
       i++;
       if (st.parenDepth === 0 && st.beginDepth === 0) {
         raw.push({ state: st, end: i });
@@ -146,19 +156,19 @@ export function splitStatements(text: string, options: LexOptions = {}): Stateme
       const nl = text.indexOf("\n", i);
       const end = nl === -1 ? n : nl;
       st.hasMeta = true;
-      pushToken(st, text.slice(i, end), i);
+      pushToken(st, i, end, text);
       i = end;
     } else if (c >= "0" && c <= "9") {
       let j = i + 1;
       while (j < n && isNumberPart(text.charCodeAt(j))) j++;
-      pushToken(st, text.slice(i, j), i);
+      pushToken(st, i, j, text);
       i = j;
     } else if (isIdentStart(text.charCodeAt(i))) {
       i = lexWord(text, i, st) ?? fail(i, "string");
     } else {
       if (c === "(") st.parenDepth++;
       else if (c === ")" && st.parenDepth > 0) st.parenDepth--;
-      pushToken(st, c, i);
+      pushToken(st, i, i + 1, text);
       i++;
     }
   }
@@ -177,11 +187,20 @@ function unterminated(text: string, at: number, what: string, file?: string): St
   });
 }
 
-function pushToken(st: ChunkState, token: string, at: number): void {
+function pushToken(st: ChunkState, at: number, end: number, text: string): void {
   if (st.sqlStart === -1) st.sqlStart = at;
-  if (st.pendingSpace && st.tokens.length > 0) st.tokens.push(" ");
+  st.tokenCount++;
+  if (st.onlySemicolon && !(end === at + 1 && text.charCodeAt(at) === 59)) st.onlySemicolon = false;
+  if (st.segStart !== -1 && (st.pendingSpace || st.segEnd !== at)) {
+    // White space or a comment separated this token from the run: close the run.
+    st.parts.push(text.slice(st.segStart, st.segEnd));
+    st.parts.push(" ");
+    st.segStart = at;
+  } else if (st.segStart === -1) {
+    st.segStart = at;
+  }
+  st.segEnd = end;
   st.pendingSpace = false;
-  st.tokens.push(token);
 }
 
 function skipBlockComment(text: string, i: number): number | undefined {
@@ -232,14 +251,14 @@ function lexDollar(text: string, i: number, st: ChunkState): number | undefined 
     // `$1` parameter or a lone `$` operator character.
     let j = i + 1;
     while (j < text.length && text[j] >= "0" && text[j] <= "9") j++;
-    pushToken(st, text.slice(i, j), i);
+    pushToken(st, i, j, text);
     return j;
   }
   const tag = m[0];
   const close = text.indexOf(tag, i + tag.length);
   if (close === -1) return undefined;
   const end = close + tag.length;
-  pushToken(st, text.slice(i, end), i);
+  pushToken(st, i, end, text);
   return end;
 }
 
@@ -251,16 +270,16 @@ function lexWord(text: string, i: number, st: ChunkState): number | undefined {
   if (text[j] === "'" && (upper === "E" || upper === "B" || upper === "X" || upper === "N")) {
     const end = skipQuoted(text, j, "'", upper === "E");
     if (end === undefined) return undefined;
-    pushToken(st, text.slice(i, end), i);
+    pushToken(st, i, end, text);
     return end;
   }
   if (upper === "U" && text[j] === "&" && (text[j + 1] === "'" || text[j + 1] === '"')) {
     const end = skipQuoted(text, j + 1, text[j + 1], false);
     if (end === undefined) return undefined;
-    pushToken(st, text.slice(i, end), i);
+    pushToken(st, i, end, text);
     return end;
   }
-  pushToken(st, word, i);
+  pushToken(st, i, j, text);
   noteWord(st, upper);
   return j;
 }
@@ -289,8 +308,7 @@ function finishChunks(
   const out: Statement[] = [];
   const cursor = { index: 0, line: 1, column: 1, byte: 0 };
   for (const { state, end } of raw) {
-    const isEmpty = state.tokens.length === 0 ||
-      (state.tokens.length === 1 && state.tokens[0] === ";");
+    const isEmpty = state.tokenCount === 0 || (state.tokenCount === 1 && state.onlySemicolon);
     const sqlStart = isEmpty ? end : state.sqlStart;
     advanceCursor(text, cursor, isEmpty ? state.start : sqlStart);
     const words = state.words;
@@ -304,10 +322,14 @@ function finishChunks(
       isEmpty,
       kind: isEmpty ? "sql" : classifyChunk(state),
       words,
-      normalized: isEmpty ? "" : state.tokens.join(""),
+      normalized: isEmpty ? "" : normalizedText(state, text),
     });
   }
   return out;
+}
+
+function normalizedText(st: ChunkState, text: string): string {
+  return st.parts.join("") + text.slice(st.segStart, st.segEnd);
 }
 
 function classifyChunk(st: ChunkState): StatementKind {
