@@ -384,3 +384,18 @@ export function findOutOfOrder(
   const done = new Set(applied.map((r) => r.version));
   return migrations.filter((m) => !done.has(m.version) && m.version < current);
 }
+
+/** Every disagreement `status` and `validate` report: state problems, then out-of-order pending. */
+export function findAllProblems(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+): StateProblem[] {
+  return [
+    ...findStateProblems(migrations, applied),
+    ...findOutOfOrder(migrations, applied).map((m) => ({
+      kind: "out-of-order" as const,
+      version: m.version,
+      message: `"${m.up.fileName}" is pending below the current version`,
+    })),
+  ];
+}

@@ -189,10 +189,8 @@ async function runTransactional(
   options: RunOptions,
 ): Promise<void> {
   const step = plan.steps[index];
-  const sql = renderTransactionalStep(step, options, {
-    inOuterTransaction: options.singleTransaction,
-  });
-  const retries = options.singleTransaction ? 0 : options.lockRetries ?? 3;
+  const sql = renderTransactionalStep(step, options);
+  const retries = options.lockRetries ?? 3;
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   for (let attempt = 0;; attempt++) {
     const t0 = performance.now();
@@ -208,9 +206,7 @@ async function runTransactional(
         await sleep(delayMs);
         continue;
       }
-      if (!options.singleTransaction) {
-        await logFailure(db, step, options, err, performance.now() - t0);
-      }
+      await logFailure(db, step, options, err, performance.now() - t0);
       throw failure(err, { plan, index, text: sql.body, offset: -[...sql.prefix].length }, options);
     }
   }

@@ -5,13 +5,7 @@
  * @module
  */
 
-import {
-  currentVersion,
-  findOutOfOrder,
-  findStateProblems,
-  type StateProblem,
-  versionLabel,
-} from "../plan.ts";
+import { currentVersion, findAllProblems, type StateProblem, versionLabel } from "../plan.ts";
 import { readState } from "../store.ts";
 import type { Migration } from "../types.ts";
 import { type CommandContext, loadDir, withSession } from "./context.ts";
@@ -26,14 +20,7 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
   );
   const done = new Set(rows.map((r) => r.version));
   const pending = migrations.filter((m) => !done.has(m.version));
-  const problems: StateProblem[] = [
-    ...findStateProblems(migrations, rows),
-    ...findOutOfOrder(migrations, rows).map((m) => ({
-      kind: "out-of-order" as const,
-      version: m.version,
-      message: `"${m.up.fileName}" is pending below the current version`,
-    })),
-  ];
+  const problems: StateProblem[] = findAllProblems(migrations, rows);
   const current = currentVersion(rows);
   if (ctx.json) {
     ctx.io.stdout(

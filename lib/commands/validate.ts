@@ -8,7 +8,7 @@
 import { chooseDatabaseSource } from "../config.ts";
 import type { StrataError } from "../errors.ts";
 import { loadMigrations } from "../files.ts";
-import { findOutOfOrder, findStateProblems, type StateProblem } from "../plan.ts";
+import { findAllProblems, type StateProblem } from "../plan.ts";
 import { readMigrationDir } from "../source.ts";
 import { readState } from "../store.ts";
 import type { Migration } from "../types.ts";
@@ -29,14 +29,7 @@ export async function runValidate(ctx: CommandContext): Promise<number> {
       { writable: false, lock: false },
       (db) => readState(db, ctx.table),
     );
-    dbProblems = [
-      ...findStateProblems(migrations, rows),
-      ...findOutOfOrder(migrations, rows).map((m) => ({
-        kind: "out-of-order" as const,
-        version: m.version,
-        message: `"${m.up.fileName}" is pending below the current version`,
-      })),
-    ];
+    dbProblems = findAllProblems(migrations, rows);
   }
   const report = { migrations, warnings, problems, dbProblems, hasDb };
   ctx.io.stdout(ctx.json ? JSON.stringify(jsonReport(report)) + "\n" : humanReport(report));
