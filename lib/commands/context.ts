@@ -120,10 +120,10 @@ export type StopSignal = () => "SIGINT" | "SIGTERM" | null;
  */
 export async function withSession<T>(
   ctx: CommandContext,
-  options: { writable: boolean; lock: boolean },
+  options: { writable: boolean; lock: boolean; opened?: Promise<Db> },
   fn: (db: Db, stop: StopSignal) => Promise<T>,
 ): Promise<T> {
-  const db = await connectWithWait(ctx, options.writable);
+  const db = await (options.opened ?? connectWithWait(ctx, options.writable));
   let received: "SIGINT" | "SIGTERM" | null = null;
   const stop: StopSignal = () => received;
   const handlers = options.lock
@@ -153,6 +153,21 @@ export async function withSession<T>(
     for (const remove of handlers) remove();
     await db.close();
   }
+}
+
+/**
+ * Start opening and preparing a session while the caller does other work
+ * (loading files), so the connection's round trips overlap with it. Pass the
+ * result to `withSession` as `opened`; `abandon` closes it if the caller fails
+ * first, and keeps a connection error from going unhandled.
+ */
+export function openEarly(ctx: CommandContext, writable: boolean): {
+  opened: Promise<Db>;
+  abandon(): void;
+} {
+  const opened = connectWithWait(ctx, writable);
+  opened.catch(() => {});
+  return { opened, abandon: () => void opened.then((db) => db.close(), () => {}) };
 }
 
 async function connectWithWait(ctx: CommandContext, writable: boolean): Promise<Db> {

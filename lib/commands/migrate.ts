@@ -13,7 +13,7 @@ import { renderPlanScript, stepFile } from "../script.ts";
 import { ensureVersionTable, readState } from "../store.ts";
 import type { AppliedRow, Migration, Plan, Step } from "../types.ts";
 import { STRATA_VERSION } from "../version.ts";
-import { type CommandContext, loadDir, withSession } from "./context.ts";
+import { type CommandContext, loadDir, openEarly, withSession } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
 
 /** Run `upgrade [TARGET]` or `downgrade TARGET`; returns the exit code (0). */
@@ -32,7 +32,14 @@ export async function runMigrate(
   const lockRetries = parseRetries(ctx.flags["lock-retries"] as string | undefined);
   const singleTransaction = ctx.flags["single-transaction"] === true;
   const dryRun = isDryRun(ctx);
-  const migrations = await loadDir(ctx);
+  const early = dryRun ? null : openEarly(ctx, true);
+  let migrations: readonly Migration[];
+  try {
+    migrations = await loadDir(ctx);
+  } catch (err) {
+    early?.abandon();
+    throw err;
+  }
   const options = {
     allowDrift: ctx.flags["allow-drift"] === true,
     allowOutOfOrder: ctx.flags["allow-out-of-order"] === true,
@@ -57,35 +64,39 @@ export async function runMigrate(
     ctx.io.stdout(ctx.json ? JSON.stringify({ script }) + "\n" : script);
     return 0;
   }
-  return await withSession(ctx, { writable: true, lock: true }, async (db, stop) => {
-    const { rows, exists } = await readState(db, ctx.table);
-    const plan = planFor(rows);
-    if (ctx.json) ctx.io.stdout(JSON.stringify(planRecord(plan, migrations)) + "\n");
-    if (plan.steps.length === 0) {
-      if (ctx.json) ctx.io.stdout(JSON.stringify(doneRecord(plan, migrations, 0)) + "\n");
-      else {ctx.io.stdout(
-          `Nothing to do: the database is at ${versionLabel(migrations, plan.from)}\n`,
-        );}
+  return await withSession(
+    ctx,
+    { writable: true, lock: true, opened: early!.opened },
+    async (db, stop) => {
+      const { rows, exists } = await readState(db, ctx.table);
+      const plan = planFor(rows);
+      if (ctx.json) ctx.io.stdout(JSON.stringify(planRecord(plan, migrations)) + "\n");
+      if (plan.steps.length === 0) {
+        if (ctx.json) ctx.io.stdout(JSON.stringify(doneRecord(plan, migrations, 0)) + "\n");
+        else {ctx.io.stdout(
+            `Nothing to do: the database is at ${versionLabel(migrations, plan.from)}\n`,
+          );}
+        return 0;
+      }
+      // Created only once there is something to record, so a refused run changes nothing.
+      if (!exists) await ensureVersionTable(db, ctx.table);
+      const ms = await runPlan(db, plan, {
+        ...scriptContext(ctx),
+        dir: ctx.dir,
+        lockRetries,
+        singleTransaction,
+        stopSignal: stop,
+        onEvent: reporter(ctx, plan),
+      });
+      ctx.io.stdout(
+        (ctx.json
+          ? JSON.stringify(doneRecord(plan, migrations, ms))
+          : summaryLine(plan, migrations, ms)) +
+          "\n",
+      );
       return 0;
-    }
-    // Created only once there is something to record, so a refused run changes nothing.
-    if (!exists) await ensureVersionTable(db, ctx.table);
-    const ms = await runPlan(db, plan, {
-      ...scriptContext(ctx),
-      dir: ctx.dir,
-      lockRetries,
-      singleTransaction,
-      stopSignal: stop,
-      onEvent: reporter(ctx, plan),
-    });
-    ctx.io.stdout(
-      (ctx.json
-        ? JSON.stringify(doneRecord(plan, migrations, ms))
-        : summaryLine(plan, migrations, ms)) +
-        "\n",
-    );
-    return 0;
-  });
+    },
+  );
 }
 
 function scriptContext(ctx: CommandContext) {
