@@ -59,3 +59,18 @@ Deno.test("useColor() colours only a terminal, never with NO_COLOR", () => {
   assert.equal(useColor({ isTty: true, noColor: "" }), false);
   assert.equal(useColor({ isTty: true, noColor: "1" }), false);
 });
+
+Deno.test("a bad migration file is reported (exit 2) even when the database is unreachable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "strata_test_" });
+  try {
+    await Deno.writeTextFile(`${dir}/0001_a.up.sql`, "-- transactoin: false\nSELECT 1;");
+    const r = await runCli(["--dir", dir, "upgrade"], {
+      env: { DATABASE_URL: "postgres://postgres:hunter22@127.0.0.1:1/x" },
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /HEADER_UNKNOWN_KEY/);
+    assert.ok(!r.stderr.includes("hunter22"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
