@@ -174,6 +174,7 @@ const STRATA = [
   "run",
   "--quiet",
   "--no-check",
+  "--v8-flags=--max-semi-space-size=2",
   "--allow-read",
   "--allow-write",
   "--allow-env",

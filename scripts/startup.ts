@@ -13,6 +13,7 @@ const RUN = [
   "run",
   "--quiet",
   "--no-check",
+  "--v8-flags=--max-semi-space-size=2",
   "--allow-read",
   "--allow-write",
   "--allow-env",
