@@ -138,11 +138,18 @@ async function lockTimeout(
   );
 }
 
-/** Release the lock taken by `acquireLock` (best effort; closing the session also frees it). */
+/**
+ * Release the lock taken by `acquireLock` (best effort; closing the session
+ * also frees it). Tried twice: a cancel request sent for a signal can land
+ * late, on the unlock itself.
+ */
 export async function releaseLock(db: Db, key: bigint): Promise<void> {
-  try {
-    await db.query("SELECT pg_advisory_unlock($1)", [String(key)]);
-  } catch {
-    // The session is closed next, which releases the lock as well.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await db.query("SELECT pg_advisory_unlock($1)", [String(key)]);
+      return;
+    } catch {
+      // Retried once; after that the session's end releases the lock.
+    }
   }
 }
