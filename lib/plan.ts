@@ -7,6 +7,7 @@
 
 import { StrataError } from "./errors.ts";
 import { compareBig } from "./files.ts";
+import { currentVersion, findStateProblems, versionLabel } from "./state.ts";
 import type { AppliedRow, Migration, Plan, Step } from "./types.ts";
 
 /** Where a command should take the database. */
@@ -20,13 +21,6 @@ export type Target =
 export interface PlanOptions {
   readonly allowDrift?: boolean;
   readonly allowOutOfOrder?: boolean;
-}
-
-/** Something the database and the files disagree about. */
-export interface StateProblem {
-  readonly kind: "drift" | "missing-file" | "interrupted" | "out-of-order";
-  readonly version: bigint;
-  readonly message: string;
 }
 
 /**
@@ -55,53 +49,6 @@ export function parseTarget(text: string, verb: "upgrade" | "downgrade" | "stamp
         ? `; "${text}" belongs to ${verb === "upgrade" ? "downgrade" : "upgrade"}`
         : ""),
   });
-}
-
-/** The highest applied version, or null at base. */
-export function currentVersion(applied: readonly AppliedRow[]): bigint | null {
-  let max: bigint | null = null;
-  for (const r of applied) if (max === null || r.version > max) max = r.version;
-  return max;
-}
-
-/** Every disagreement between the applied rows and the files, in version order. */
-export function findStateProblems(
-  migrations: readonly Migration[],
-  applied: readonly AppliedRow[],
-): StateProblem[] {
-  const byVersion = new Map(migrations.map((m) => [m.version, m]));
-  const problems: StateProblem[] = [];
-  for (const row of [...applied].sort((a, b) => compareBig(a.version, b.version))) {
-    const m = byVersion.get(row.version);
-    const label = m ? `"${m.up.fileName}"` : `version ${row.version} (${row.name})`;
-    if (row.state === "started") {
-      problems.push({
-        kind: "interrupted",
-        version: row.version,
-        message: `${label} was interrupted at statement ${(row.statementIndex ?? 0) + 1}`,
-      });
-    }
-    if (!m) {
-      problems.push({
-        kind: "missing-file",
-        version: row.version,
-        message: `${label} is applied but its file is gone`,
-      });
-    } else if (m.checksum !== row.checksum) {
-      problems.push({
-        kind: "drift",
-        version: row.version,
-        message: `${label} was edited after it was applied (checksum differs)`,
-      });
-    }
-  }
-  return problems;
-}
-
-/** Display text for a version: the file's spelling when there is one. */
-export function versionLabel(migrations: readonly Migration[], v: bigint | null): string {
-  if (v === null) return "base";
-  return migrations.find((m) => m.version === v)?.versionText ?? String(v);
 }
 
 function refuseStateProblems(
@@ -372,30 +319,4 @@ export function assumeApplied(migrations: readonly Migration[], from: string): A
     appliedBy: "",
     strataVersion: "",
   }));
-}
-
-/** Pending migrations below the highest applied version (a merge of two branches), in order. */
-export function findOutOfOrder(
-  migrations: readonly Migration[],
-  applied: readonly AppliedRow[],
-): Migration[] {
-  const current = currentVersion(applied);
-  if (current === null) return [];
-  const done = new Set(applied.map((r) => r.version));
-  return migrations.filter((m) => !done.has(m.version) && m.version < current);
-}
-
-/** Every disagreement `status` and `validate` report: state problems, then out-of-order pending. */
-export function findAllProblems(
-  migrations: readonly Migration[],
-  applied: readonly AppliedRow[],
-): StateProblem[] {
-  return [
-    ...findStateProblems(migrations, applied),
-    ...findOutOfOrder(migrations, applied).map((m) => ({
-      kind: "out-of-order" as const,
-      version: m.version,
-      message: `"${m.up.fileName}" is pending below the current version`,
-    })),
-  ];
 }

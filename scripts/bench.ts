@@ -10,6 +10,7 @@
 
 import { parseArgs } from "node:util";
 import postgres from "postgres";
+import { strataCommand } from "./strata_command.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -169,18 +170,7 @@ function bigInsert(rows: number) {
 
 // ---- tools ---------------------------------------------------------------
 
-const STRATA = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--no-check",
-  "--v8-flags=--max-semi-space-size=2",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net",
-  `${ROOT}main.ts`,
-];
+const STRATA = strataCommand();
 const PSQL = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"];
 
 async function installDbmate(): Promise<string> {

@@ -16,6 +16,7 @@ const CORE = [
   "run_mode",
   "script",
   "snapshot_diff",
+  "state",
   "sql_lexer",
   "types",
   "version",

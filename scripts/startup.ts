@@ -5,21 +5,11 @@
  */
 
 import postgres from "postgres";
+import { strataCommand } from "./strata_command.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const ADMIN_URL = Deno.env.get("STRATA_BENCH_URL") ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const RUN = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--no-check",
-  "--v8-flags=--max-semi-space-size=2",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net",
-  `${ROOT}main.ts`,
-];
+const RUN = strataCommand();
 const BINARY = `${ROOT}dist/strata`;
 
 async function timeOnce(cmd: string[], env: Record<string, string>): Promise<number> {

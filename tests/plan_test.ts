@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  currentVersion,
-  findStateProblems,
-  parseTarget,
-  planDowngrade,
-  planUpgrade,
-} from "../lib/plan.ts";
+import { parseTarget, planDowngrade, planUpgrade } from "../lib/plan.ts";
+import { currentVersion, findStateProblems } from "../lib/state.ts";
 import { loadMigrations } from "../lib/files.ts";
 import { StrataError } from "../lib/errors.ts";
 import type { AppliedRow, Migration } from "../lib/types.ts";

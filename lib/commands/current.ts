@@ -4,7 +4,7 @@
  * @module
  */
 
-import { currentVersion, versionLabel } from "../plan.ts";
+import { currentVersion, versionLabel } from "../state.ts";
 import { readState } from "../store.ts";
 import { type CommandContext, loadDir, withSession } from "./context.ts";
 

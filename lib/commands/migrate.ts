@@ -7,7 +7,8 @@
 
 import { StrataError } from "../errors.ts";
 import { formatDuration, formatProgress, formatStepLine, stepLabelWidth } from "../output.ts";
-import { parseTarget, planDowngrade, planUpgrade, versionLabel } from "../plan.ts";
+import { parseTarget, planDowngrade, planUpgrade } from "../plan.ts";
+import { versionLabel } from "../state.ts";
 import { type RunEvent, runPlan } from "../runner.ts";
 import { renderPlanScript, stepFile } from "../script.ts";
 import { ensureVersionTable, readState } from "../store.ts";

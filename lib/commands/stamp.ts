@@ -5,7 +5,8 @@
  * @module
  */
 
-import { parseTarget, planStamp, type StampChange, versionLabel } from "../plan.ts";
+import { parseTarget, planStamp, type StampChange } from "../plan.ts";
+import { versionLabel } from "../state.ts";
 import { renderStamp, renderStampScript } from "../script.ts";
 import { ensureVersionTable, readState } from "../store.ts";
 import type { Migration } from "../types.ts";

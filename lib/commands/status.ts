@@ -5,7 +5,7 @@
  * @module
  */
 
-import { currentVersion, findAllProblems, type StateProblem, versionLabel } from "../plan.ts";
+import { currentVersion, findAllProblems, type StateProblem, versionLabel } from "../state.ts";
 import { readState } from "../store.ts";
 import type { Migration } from "../types.ts";
 import { type CommandContext, loadDir, withSession } from "./context.ts";

@@ -8,7 +8,7 @@
 import { chooseDatabaseSource } from "../config.ts";
 import type { StrataError } from "../errors.ts";
 import { loadMigrations } from "../files.ts";
-import { findAllProblems, type StateProblem } from "../plan.ts";
+import { findAllProblems, type StateProblem } from "../state.ts";
 import { readMigrationDir } from "../source.ts";
 import { readState } from "../store.ts";
 import type { Migration } from "../types.ts";
