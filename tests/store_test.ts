@@ -136,3 +136,23 @@ serverTest("the CLI session identifies itself as application_name strata", async
     assert.equal(v, "0");
   });
 });
+
+serverTest(
+  "readState() refuses a version table of a newer format or without its log table (exit 4)",
+  async (t) => {
+    await withDb(t.url, async (db) => {
+      await ensureVersionTable(db, table);
+      await t.sql.unsafe(`COMMENT ON TABLE strata_migrations IS 'strata version table, format 9'`);
+      await assert.rejects(readState(db, table), /format 9, written by a newer strata/);
+      await t.sql.unsafe(`COMMENT ON TABLE strata_migrations IS 'strata version table, format 1'`);
+      await t.sql.unsafe(`DROP TABLE strata_migrations_log`);
+      await assert.rejects(
+        readState(db, table),
+        /its log table "public.strata_migrations_log" is missing/,
+      );
+    });
+    const r = await runCli(["upgrade"], { env: { DATABASE_URL: t.url } });
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /TABLE_FORMAT/);
+  },
+);
