@@ -13,7 +13,7 @@ import { type FileEntry, isSqlFileName } from "./files.ts";
  * Throws `DIR_NOT_FOUND` or `DIR_UNREADABLE` naming the directory, or the
  * file that could not be read, and the option it came from.
  */
-export async function readMigrationDir(dir: string, origin = "--dir"): Promise<FileEntry[]> {
+export function readMigrationDir(dir: string, origin = "--dir"): FileEntry[] {
   const names: string[] = [];
   try {
     for (const e of Deno.readDirSync(dir)) {

@@ -57,6 +57,7 @@ export async function compile(
   }).output();
   if (!out.success) {
     // deno prints a chain of causes; the last lines say what really failed.
+    // deno-lint-ignore no-control-regex -- stripping terminal colour codes (ESC [ ... m)
     const full = new TextDecoder().decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
     const lines = full.split("\n").map((l) => l.trim()).filter((l) =>
       l && !/backtrace|^\d+: <unknown>/i.test(l)

@@ -21,7 +21,7 @@ Deno.test("every core command works on pglite:DIR, keeping state across runs", a
     assert.match(await cli("status"), /pending: {2}0/);
     assert.match(
       await cli("stamp", "0004"),
-      /-  0005  archive_projects  \(row removed; no SQL run\)/,
+      /- {2}0005 {2}archive_projects {2}\(row removed; no SQL run\)/,
     );
     assert.match(await cli("log", "--limit", "1"), /stamp 5/);
     assert.match(await cli("validate"), /database checked/);

@@ -17,6 +17,7 @@ import { StrataError } from "../errors.ts";
 import { loadMigrations } from "../files.ts";
 import { acquireLock, prepareSession, releaseLock } from "../session.ts";
 import { readMigrationDir } from "../source.ts";
+import { readState, type StoredState } from "../store.ts";
 import type { Db, Migration, TableName } from "../types.ts";
 
 /** Output and environment, as `cli.ts` hands them to commands. */
@@ -55,7 +56,7 @@ export interface CommandContext {
  * every problem, or the directory error.
  */
 export async function loadDir(ctx: CommandContext): Promise<readonly Migration[]> {
-  const entries = await readMigrationDir(ctx.dir);
+  const entries = readMigrationDir(ctx.dir);
   const { migrations, problems } = await loadMigrations(entries);
   if (problems.length === 1) throw problems[0];
   if (problems.length > 1) {
@@ -195,4 +196,9 @@ async function connectWithWait(ctx: CommandContext, writable: boolean): Promise<
 export function printNotice(ctx: CommandContext, message: string): void {
   if (/there is no transaction in progress/.test(message)) return;
   ctx.io.stderr(`${message}\n`);
+}
+
+/** Read the version table in a read-only session with no lock; creates nothing. */
+export async function readStateOnly(ctx: CommandContext): Promise<StoredState> {
+  return await withSession(ctx, { writable: false, lock: false }, (db) => readState(db, ctx.table));
 }

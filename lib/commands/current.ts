@@ -5,8 +5,7 @@
  */
 
 import { currentVersion, versionLabel } from "../state.ts";
-import { readState } from "../store.ts";
-import { type CommandContext, loadDir, withSession } from "./context.ts";
+import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
 /**
  * Print the highest applied version (`base` when none), its message, and
@@ -14,11 +13,7 @@ import { type CommandContext, loadDir, withSession } from "./context.ts";
  */
 export async function runCurrent(ctx: CommandContext): Promise<number> {
   const migrations = await loadDir(ctx);
-  const { rows } = await withSession(
-    ctx,
-    { writable: false, lock: false },
-    (db) => readState(db, ctx.table),
-  );
+  const { rows } = await readStateOnly(ctx);
   const current = currentVersion(rows);
   if (ctx.json) {
     const m = migrations.find((x) => x.version === current);

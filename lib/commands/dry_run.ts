@@ -8,9 +8,9 @@
 
 import { StrataError } from "../errors.ts";
 import { assumeApplied } from "../plan.ts";
-import { readState, type StoredState } from "../store.ts";
+import type { StoredState } from "../store.ts";
 import type { Migration } from "../types.ts";
-import { type CommandContext, withSession } from "./context.ts";
+import { type CommandContext, readStateOnly } from "./context.ts";
 
 /** True when the command should print its script instead of running it. */
 export function isDryRun(ctx: CommandContext): boolean {
@@ -33,5 +33,5 @@ export async function dryRunState(
     const rows = assumeApplied(migrations, from);
     return { exists: from.trim().toLowerCase() !== "base", rows };
   }
-  return await withSession(ctx, { writable: false, lock: false }, (db) => readState(db, ctx.table));
+  return await readStateOnly(ctx);
 }

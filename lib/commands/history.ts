@@ -6,20 +6,15 @@
 
 import { compareBig } from "../files.ts";
 import { formatDuration, paint } from "../output.ts";
-import { readState } from "../store.ts";
 import type { AppliedRow, Migration } from "../types.ts";
-import { type CommandContext, loadDir, withSession } from "./context.ts";
+import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
 type Entry = { version: bigint; migration?: Migration; row?: AppliedRow };
 
 /** Print one line per migration: version, state, message, when applied. Never creates anything. */
 export async function runHistory(ctx: CommandContext): Promise<number> {
   const migrations = await loadDir(ctx);
-  const { rows } = await withSession(
-    ctx,
-    { writable: false, lock: false },
-    (db) => readState(db, ctx.table),
-  );
+  const { rows } = await readStateOnly(ctx);
   const verbose = ctx.flags.verbose === true;
   if (ctx.json) {
     const entries = mergeEntries(migrations, rows).map(jsonEntry);

@@ -9,9 +9,8 @@ import { chooseDatabaseSource } from "../config.ts";
 import { StrataError } from "../errors.ts";
 import type { Header } from "../header.ts";
 import { formatDuration } from "../output.ts";
-import { readState } from "../store.ts";
 import type { AppliedRow, Migration, MigrationFile } from "../types.ts";
-import { type CommandContext, loadDir, withSession } from "./context.ts";
+import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
 /** Print the migration; throws `UNKNOWN_TARGET` for a version without files. */
 export async function runShow(ctx: CommandContext): Promise<number> {
@@ -35,7 +34,7 @@ export async function runShow(ctx: CommandContext): Promise<number> {
     databaseUrlFile: ctx.flags["database-url-file"] as string | undefined,
   }, ctx.io.env).kind !== "none";
   const row = hasDb
-    ? (await withSession(ctx, { writable: false, lock: false }, (db) => readState(db, ctx.table)))
+    ? (await readStateOnly(ctx))
       .rows.find((r) => r.version === m.version) ?? null
     : undefined;
   ctx.io.stdout(ctx.json ? JSON.stringify(showRecord(m, row)) + "\n" : humanShow(m, row));

@@ -6,18 +6,13 @@
  */
 
 import { currentVersion, findAllProblems, type StateProblem, versionLabel } from "../state.ts";
-import { readState } from "../store.ts";
 import type { Migration } from "../types.ts";
-import { type CommandContext, loadDir, withSession } from "./context.ts";
+import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
 /** Print the status; with `--exit-code` exit 4 on problems, 5 when migrations are pending. */
 export async function runStatus(ctx: CommandContext): Promise<number> {
   const migrations = await loadDir(ctx);
-  const { rows } = await withSession(
-    ctx,
-    { writable: false, lock: false },
-    (db) => readState(db, ctx.table),
-  );
+  const { rows } = await readStateOnly(ctx);
   const done = new Set(rows.map((r) => r.version));
   const pending = migrations.filter((m) => !done.has(m.version));
   const problems: StateProblem[] = findAllProblems(migrations, rows);

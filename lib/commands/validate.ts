@@ -10,13 +10,12 @@ import type { StrataError } from "../errors.ts";
 import { loadMigrations } from "../files.ts";
 import { findAllProblems, type StateProblem } from "../state.ts";
 import { readMigrationDir } from "../source.ts";
-import { readState } from "../store.ts";
 import type { Migration } from "../types.ts";
-import { type CommandContext, withSession } from "./context.ts";
+import { type CommandContext, readStateOnly } from "./context.ts";
 
 /** Exit 0 when all is well, 2 for file problems, 4 when the database disagrees. */
 export async function runValidate(ctx: CommandContext): Promise<number> {
-  const entries = await readMigrationDir(ctx.dir);
+  const entries = readMigrationDir(ctx.dir);
   const { migrations, warnings, problems } = await loadMigrations(entries);
   const hasDb = chooseDatabaseSource({
     databaseUrl: ctx.flags["database-url"] as string | undefined,
@@ -24,11 +23,7 @@ export async function runValidate(ctx: CommandContext): Promise<number> {
   }, ctx.io.env).kind !== "none";
   let dbProblems: StateProblem[] = [];
   if (hasDb && problems.length === 0) {
-    const { rows } = await withSession(
-      ctx,
-      { writable: false, lock: false },
-      (db) => readState(db, ctx.table),
-    );
+    const { rows } = await readStateOnly(ctx);
     dbProblems = findAllProblems(migrations, rows);
   }
   const report = { migrations, warnings, problems, dbProblems, hasDb };
