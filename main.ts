@@ -1,4 +1,4 @@
-import { run } from "./lib/cli.ts";
-import { createDenoIo } from "./lib/io.ts";
+import { run } from "./lib/cli/cli.ts";
+import { createDenoIo } from "./lib/cli/io.ts";
 
 Deno.exit(await run(Deno.args, createDenoIo()));

@@ -41,9 +41,9 @@ export async function compile(
     "--v8-flags=--max-semi-space-size=2",
     // Loaded with import() only when used; named so the binary holds both drivers.
     "--include",
-    `${ROOT}lib/db_postgres.ts`,
+    `${ROOT}lib/db/postgres.ts`,
     "--include",
-    `${ROOT}lib/db_pglite.ts`,
+    `${ROOT}lib/db/pglite.ts`,
     "--output",
     options.output,
     ...(options.target ? ["--target", options.target] : []),

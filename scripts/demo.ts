@@ -4,8 +4,8 @@
  * every down undoes its up. Needs nothing but Deno. Starts fresh each time.
  */
 
-import { run } from "../lib/cli.ts";
-import { createDenoIo } from "../lib/io.ts";
+import { run } from "../lib/cli/cli.ts";
+import { createDenoIo } from "../lib/cli/io.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const dataDir = `${root}.strata/demo`;

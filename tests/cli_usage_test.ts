@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { useColor } from "../lib/output.ts";
+import { useColor } from "../lib/core/output.ts";
 import { runCli } from "./_helpers.ts";
 
 Deno.test("strata --version prints version, Deno version and target", async () => {

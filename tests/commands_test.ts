@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { parseEnvFile } from "../lib/config.ts";
-import { nextVersion, slugify } from "../lib/files.ts";
-import { formatProgress } from "../lib/output.ts";
+import { parseEnvFile } from "../lib/core/config.ts";
+import { nextVersion, slugify } from "../lib/core/files.ts";
+import { formatProgress } from "../lib/core/output.ts";
 import { runCli, serverTest, tempMigrations } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;

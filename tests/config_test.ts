@@ -5,10 +5,10 @@ import {
   parseDatabaseUrl,
   parseDurationOption,
   parseTableName,
-} from "../lib/config.ts";
-import { StrataError } from "../lib/errors.ts";
-import { caretSnippet, locatePosition } from "../lib/location.ts";
-import { quoteIdent, quoteLiteral, quoteTable, redactUrl } from "../lib/quote.ts";
+} from "../lib/core/config.ts";
+import { StrataError } from "../lib/core/errors.ts";
+import { caretSnippet, locatePosition } from "../lib/core/location.ts";
+import { quoteIdent, quoteLiteral, quoteTable, redactUrl } from "../lib/core/quote.ts";
 
 Deno.test("chooseDatabaseSource() follows flag, file flag, env, file env, PG* order", () => {
   const env = { DATABASE_URL: "postgres://e/x", DATABASE_URL_FILE: "/f", PGHOST: "h" };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { lockKey } from "../lib/session.ts";
+import { lockKey } from "../lib/db/session.ts";
 import { runCli, serverTest, tempMigrations, type TestDb, withTestDb } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;

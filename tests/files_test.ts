@@ -5,8 +5,8 @@ import {
   firstInvalidUtf8,
   loadMigrations,
   parseFileName,
-} from "../lib/files.ts";
-import { StrataError } from "../lib/errors.ts";
+} from "../lib/core/files.ts";
+import { StrataError } from "../lib/core/errors.ts";
 
 const enc = new TextEncoder();
 function entry(name: string, text: string | Uint8Array): FileEntry {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { closestKey, editDistance, parseDuration, parseHeader } from "../lib/header.ts";
-import { StrataError } from "../lib/errors.ts";
+import { closestKey, editDistance, parseDuration, parseHeader } from "../lib/core/header.ts";
+import { StrataError } from "../lib/core/errors.ts";
 
 function headerError(text: string): StrataError {
   try {

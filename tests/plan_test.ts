@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { parseTarget, planDowngrade, planUpgrade } from "../lib/plan.ts";
-import { currentVersion, findStateProblems } from "../lib/state.ts";
-import { loadMigrations } from "../lib/files.ts";
-import { StrataError } from "../lib/errors.ts";
-import type { AppliedRow, Migration } from "../lib/types.ts";
+import { parseTarget, planDowngrade, planUpgrade } from "../lib/core/plan.ts";
+import { currentVersion, findStateProblems } from "../lib/core/state.ts";
+import { loadMigrations } from "../lib/core/files.ts";
+import { StrataError } from "../lib/core/errors.ts";
+import type { AppliedRow, Migration } from "../lib/core/types.ts";
 
 const enc = new TextEncoder();
 async function migrations(spec: string[]): Promise<readonly Migration[]> {

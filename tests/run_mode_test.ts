@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { decideRunMode } from "../lib/run_mode.ts";
-import { splitStatements } from "../lib/sql_lexer.ts";
-import { parseHeader } from "../lib/header.ts";
-import { StrataError } from "../lib/errors.ts";
-import type { RunMode } from "../lib/types.ts";
+import { decideRunMode } from "../lib/core/run_mode.ts";
+import { splitStatements } from "../lib/core/sql_lexer.ts";
+import { parseHeader } from "../lib/core/header.ts";
+import { StrataError } from "../lib/core/errors.ts";
+import type { RunMode } from "../lib/core/types.ts";
 
 function decide(text: string): RunMode {
   const file = "0004_x.up.sql";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { classifyWords, splitStatements, type StatementKind } from "../lib/sql_lexer.ts";
-import { StrataError } from "../lib/errors.ts";
+import { classifyWords, splitStatements, type StatementKind } from "../lib/core/sql_lexer.ts";
+import { StrataError } from "../lib/core/errors.ts";
 
 /** The non-empty statements of `input`, from their first token to their end. */
 function stmts(input: string): string[] {

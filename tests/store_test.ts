@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { parseDatabaseUrl } from "../lib/config.ts";
-import { createPostgresDb } from "../lib/db_postgres.ts";
-import { StrataError } from "../lib/errors.ts";
-import { loadMigrations } from "../lib/files.ts";
-import { planUpgrade } from "../lib/plan.ts";
-import { type RunEvent, runPlan } from "../lib/runner.ts";
-import { acquireLock, lockKey, prepareSession, releaseLock } from "../lib/session.ts";
-import { ensureVersionTable, readState } from "../lib/store.ts";
-import type { Db } from "../lib/types.ts";
+import { parseDatabaseUrl } from "../lib/core/config.ts";
+import { createPostgresDb } from "../lib/db/postgres.ts";
+import { StrataError } from "../lib/core/errors.ts";
+import { loadMigrations } from "../lib/core/files.ts";
+import { planUpgrade } from "../lib/core/plan.ts";
+import { type RunEvent, runPlan } from "../lib/db/runner.ts";
+import { acquireLock, lockKey, prepareSession, releaseLock } from "../lib/db/session.ts";
+import { ensureVersionTable, readState } from "../lib/db/store.ts";
+import type { Db } from "../lib/core/types.ts";
 import { runCli, serverTest } from "./_helpers.ts";
 
 const table = { schema: "public", name: "strata_migrations" };

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { parseDatabaseUrl } from "../lib/config.ts";
-import { createPgliteDb } from "../lib/db_pglite.ts";
-import { createPostgresDb } from "../lib/db_postgres.ts";
-import { takeSnapshot } from "../lib/snapshot.ts";
-import { diffSnapshots } from "../lib/snapshot_diff.ts";
-import type { Db } from "../lib/types.ts";
+import { parseDatabaseUrl } from "../lib/core/config.ts";
+import { createPgliteDb } from "../lib/db/pglite.ts";
+import { createPostgresDb } from "../lib/db/postgres.ts";
+import { takeSnapshot } from "../lib/db/snapshot.ts";
+import { diffSnapshots } from "../lib/core/snapshot_diff.ts";
+import type { Db } from "../lib/core/types.ts";
 import {
   runCli,
   serverTest,

@@ -12,13 +12,13 @@ import {
   isEmbedded,
   noDatabaseError,
   parseDatabaseTarget,
-} from "../config.ts";
-import { StrataError } from "../errors.ts";
-import { loadMigrations } from "../files.ts";
-import { acquireLock, prepareSession, releaseLock } from "../session.ts";
-import { readMigrationDir } from "../source.ts";
-import { readState, type StoredState } from "../store.ts";
-import type { Db, Migration, TableName } from "../types.ts";
+} from "../core/config.ts";
+import { StrataError } from "../core/errors.ts";
+import { loadMigrations } from "../core/files.ts";
+import { acquireLock, prepareSession, releaseLock } from "../db/session.ts";
+import { readMigrationDir } from "../fs/source.ts";
+import { readState, type StoredState } from "../db/store.ts";
+import type { Db, Migration, TableName } from "../core/types.ts";
 
 /** Output and environment, as `cli.ts` hands them to commands. */
 export interface Io {
@@ -173,7 +173,7 @@ export function openEarly(ctx: CommandContext, writable: boolean): {
 
 async function connectWithWait(ctx: CommandContext, writable: boolean): Promise<Db> {
   const conn = await resolveConnection(ctx);
-  const { openDb } = await import("../db.ts");
+  const { openDb } = await import("../db/open.ts");
   const deadline = Date.now() + ctx.connectWaitMs;
   let delay = 250;
   for (let attempt = 1;; attempt++) {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { currentVersion, versionLabel } from "../state.ts";
+import { currentVersion, versionLabel } from "../core/state.ts";
 import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
 /**

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { StrataError } from "../errors.ts";
-import { assumeApplied } from "../plan.ts";
-import type { StoredState } from "../store.ts";
-import type { Migration } from "../types.ts";
+import { StrataError } from "../core/errors.ts";
+import { assumeApplied } from "../core/plan.ts";
+import type { StoredState } from "../db/store.ts";
+import type { Migration } from "../core/types.ts";
 import { type CommandContext, readStateOnly } from "./context.ts";
 
 /** True when the command should print its script instead of running it. */

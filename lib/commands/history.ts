@@ -4,9 +4,9 @@
  * @module
  */
 
-import { compareBig } from "../files.ts";
-import { formatDuration, paint } from "../output.ts";
-import type { AppliedRow, Migration } from "../types.ts";
+import { compareBig } from "../core/files.ts";
+import { formatDuration, paint } from "../core/output.ts";
+import type { AppliedRow, Migration } from "../core/types.ts";
 import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
 type Entry = { version: bigint; migration?: Migration; row?: AppliedRow };

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { StrataError } from "../errors.ts";
-import { formatDuration } from "../output.ts";
-import { readLog } from "../store.ts";
+import { StrataError } from "../core/errors.ts";
+import { formatDuration } from "../core/output.ts";
+import { readLog } from "../db/store.ts";
 import { type CommandContext, withSession } from "./context.ts";
 
 /** Print the newest N log entries (default 50). */

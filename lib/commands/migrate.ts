@@ -5,15 +5,15 @@
  * @module
  */
 
-import { StrataError } from "../errors.ts";
-import { formatDuration, formatProgress, formatStepLine, stepLabelWidth } from "../output.ts";
-import { parseTarget, planDowngrade, planUpgrade } from "../plan.ts";
-import { versionLabel } from "../state.ts";
-import { type RunEvent, runPlan } from "../runner.ts";
-import { renderPlanScript, stepFile } from "../script.ts";
-import { ensureVersionTable, readState } from "../store.ts";
-import type { AppliedRow, Migration, Plan, Step } from "../types.ts";
-import { STRATA_VERSION } from "../version.ts";
+import { StrataError } from "../core/errors.ts";
+import { formatDuration, formatProgress, formatStepLine, stepLabelWidth } from "../core/output.ts";
+import { parseTarget, planDowngrade, planUpgrade } from "../core/plan.ts";
+import { versionLabel } from "../core/state.ts";
+import { type RunEvent, runPlan } from "../db/runner.ts";
+import { renderPlanScript, stepFile } from "../core/script.ts";
+import { ensureVersionTable, readState } from "../db/store.ts";
+import type { AppliedRow, Migration, Plan, Step } from "../core/types.ts";
+import { STRATA_VERSION } from "../core/version.ts";
 import { type CommandContext, loadDir, openEarly, withSession } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
 

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { StrataError } from "../errors.ts";
-import { nextVersion, slugify } from "../files.ts";
+import { StrataError } from "../core/errors.ts";
+import { nextVersion, slugify } from "../core/files.ts";
 import { type CommandContext } from "./context.ts";
 
 /** Create `<version>_<slug>.up.sql` and `.down.sql`; never overwrites; prints both paths. */

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { chooseDatabaseSource } from "../config.ts";
-import { StrataError } from "../errors.ts";
-import type { Header } from "../header.ts";
-import { formatDuration } from "../output.ts";
-import type { AppliedRow, Migration, MigrationFile } from "../types.ts";
+import { chooseDatabaseSource } from "../core/config.ts";
+import { StrataError } from "../core/errors.ts";
+import type { Header } from "../core/header.ts";
+import { formatDuration } from "../core/output.ts";
+import type { AppliedRow, Migration, MigrationFile } from "../core/types.ts";
 import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
 /** Print the migration; throws `UNKNOWN_TARGET` for a version without files. */

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { parseTarget, planStamp, type StampChange } from "../plan.ts";
-import { versionLabel } from "../state.ts";
-import { renderStamp, renderStampScript } from "../script.ts";
-import { ensureVersionTable, readState } from "../store.ts";
-import type { Migration } from "../types.ts";
-import { STRATA_VERSION } from "../version.ts";
+import { parseTarget, planStamp, type StampChange } from "../core/plan.ts";
+import { versionLabel } from "../core/state.ts";
+import { renderStamp, renderStampScript } from "../core/script.ts";
+import { ensureVersionTable, readState } from "../db/store.ts";
+import type { Migration } from "../core/types.ts";
+import { STRATA_VERSION } from "../core/version.ts";
 import { type CommandContext, loadDir, withSession } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
 

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { currentVersion, findAllProblems, type StateProblem, versionLabel } from "../state.ts";
-import type { Migration } from "../types.ts";
+import { currentVersion, findAllProblems, type StateProblem, versionLabel } from "../core/state.ts";
+import type { Migration } from "../core/types.ts";
 import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
 /** Print the status; with `--exit-code` exit 4 on problems, 5 when migrations are pending. */

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { chooseDatabaseSource } from "../config.ts";
-import type { StrataError } from "../errors.ts";
-import { loadMigrations } from "../files.ts";
-import { findAllProblems, type StateProblem } from "../state.ts";
-import { readMigrationDir } from "../source.ts";
-import type { Migration } from "../types.ts";
+import { chooseDatabaseSource } from "../core/config.ts";
+import type { StrataError } from "../core/errors.ts";
+import { loadMigrations } from "../core/files.ts";
+import { findAllProblems, type StateProblem } from "../core/state.ts";
+import { readMigrationDir } from "../fs/source.ts";
+import type { Migration } from "../core/types.ts";
 import { type CommandContext, readStateOnly } from "./context.ts";
 
 /** Exit 0 when all is well, 2 for file problems, 4 when the database disagrees. */

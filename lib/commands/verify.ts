@@ -11,16 +11,16 @@ import {
   type DatabaseTarget,
   isEmbedded,
   parseDatabaseTarget,
-} from "../config.ts";
-import { StrataError } from "../errors.ts";
-import { paint } from "../output.ts";
-import { runPlan } from "../runner.ts";
-import { prepareSession } from "../session.ts";
-import { takeSnapshot } from "../snapshot.ts";
-import { diffSnapshots } from "../snapshot_diff.ts";
-import { ensureVersionTable } from "../store.ts";
-import type { Db, Migration, Plan } from "../types.ts";
-import { STRATA_VERSION } from "../version.ts";
+} from "../core/config.ts";
+import { StrataError } from "../core/errors.ts";
+import { paint } from "../core/output.ts";
+import { runPlan } from "../db/runner.ts";
+import { prepareSession } from "../db/session.ts";
+import { takeSnapshot } from "../db/snapshot.ts";
+import { diffSnapshots } from "../core/snapshot_diff.ts";
+import { ensureVersionTable } from "../db/store.ts";
+import type { Db, Migration, Plan } from "../core/types.ts";
+import { STRATA_VERSION } from "../core/version.ts";
 import { type CommandContext, loadDir, printNotice } from "./context.ts";
 
 type Status = "ok" | "differs" | "down-failed" | "up-failed" | "reup-failed" | "irreversible";
@@ -39,7 +39,7 @@ export async function runVerify(ctx: CommandContext): Promise<number> {
   const scratchUrl = (ctx.flags["scratch-url"] as string | undefined) ?? "pglite:memory";
   const target = parseDatabaseTarget(scratchUrl, "--scratch-url", ctx.io.env);
   const scratch = await createScratch(ctx, target);
-  const { openDb } = await import("../db.ts");
+  const { openDb } = await import("../db/open.ts");
   const db = await openDb(scratch.target, { onNotice: (m) => printNotice(ctx, m) });
   try {
     await prepareSession(db, { writable: true });
@@ -170,7 +170,7 @@ interface Scratch {
 async function createScratch(ctx: CommandContext, target: DatabaseTarget): Promise<Scratch> {
   if (isEmbedded(target)) return { target, drop: async () => {} };
   if (target.password) ctx.addSecret(target.password);
-  const { openDb } = await import("../db.ts");
+  const { openDb } = await import("../db/open.ts");
   const admin = await openDb(target);
   const name = `strata_verify_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   try {

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { StrataError } from "./errors.ts";
-import { type FileEntry, isSqlFileName } from "./files.ts";
+import { StrataError } from "../core/errors.ts";
+import { type FileEntry, isSqlFileName } from "../core/files.ts";
 
 /**
  * Read every visible `.sql` file of `dir` (other files are not read).

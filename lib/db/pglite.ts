@@ -8,9 +8,9 @@
  */
 
 import { PGlite } from "@electric-sql/pglite";
-import type { EmbeddedOptions } from "./config.ts";
-import { StrataError } from "./errors.ts";
-import type { Db } from "./types.ts";
+import type { EmbeddedOptions } from "../core/config.ts";
+import { StrataError } from "../core/errors.ts";
+import type { Db } from "../core/types.ts";
 
 /** Open (creating when needed) the embedded database. Throws `CONNECTION_FAILED`. */
 export async function createPgliteDb(

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { type DatabaseTarget, isEmbedded } from "./config.ts";
-import type { Db } from "./types.ts";
+import { type DatabaseTarget, isEmbedded } from "../core/config.ts";
+import type { Db } from "../core/types.ts";
 
 /** Open a server connection or an embedded database (lazily where the driver allows). */
 export async function openDb(
@@ -15,9 +15,9 @@ export async function openDb(
   options: { onNotice?: (message: string) => void } = {},
 ): Promise<Db> {
   if (isEmbedded(target)) {
-    const { createPgliteDb } = await import("./db_pglite.ts");
+    const { createPgliteDb } = await import("./pglite.ts");
     return await createPgliteDb(target, options);
   }
-  const { createPostgresDb } = await import("./db_postgres.ts");
+  const { createPostgresDb } = await import("./postgres.ts");
   return createPostgresDb(target, options);
 }

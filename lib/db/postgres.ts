@@ -6,9 +6,9 @@
  */
 
 import postgres from "postgres";
-import type { ConnectionOptions } from "./config.ts";
-import { StrataError } from "./errors.ts";
-import type { Db } from "./types.ts";
+import type { ConnectionOptions } from "../core/config.ts";
+import { StrataError } from "../core/errors.ts";
+import type { Db } from "../core/types.ts";
 
 /** Options for opening a server connection. */
 export interface PostgresDbOptions {

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Snapshot } from "./snapshot_diff.ts";
-import type { Db, TableName } from "./types.ts";
+import type { Snapshot } from "../core/snapshot_diff.ts";
+import type { Db, TableName } from "../core/types.ts";
 
 const USER_NS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'`;

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { type ErrorCode, StrataError } from "./errors.ts";
-import { caretSnippet, locatePosition } from "./location.ts";
+import { type ErrorCode, StrataError } from "../core/errors.ts";
+import { caretSnippet, locatePosition } from "../core/location.ts";
 import {
   renderMarkFinished,
   renderMarkStarted,
@@ -20,9 +20,9 @@ import {
   type ScriptContext,
   stepFile,
   type StepSql,
-} from "./script.ts";
+} from "../core/script.ts";
 import { recordFailure } from "./store.ts";
-import type { Db, Plan, Step } from "./types.ts";
+import type { Db, Plan, Step } from "../core/types.ts";
 
 /** Progress of a run, for output. */
 export type RunEvent =

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { StrataError } from "./errors.ts";
-import { quoteTable } from "./quote.ts";
-import type { Db, TableName } from "./types.ts";
+import { StrataError } from "../core/errors.ts";
+import { quoteTable } from "../core/quote.ts";
+import type { Db, TableName } from "../core/types.ts";
 
 interface Preflight {
   version: number;

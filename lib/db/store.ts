@@ -6,10 +6,10 @@
  * @module
  */
 
-import { StrataError } from "./errors.ts";
-import { quoteIdent, quoteTable } from "./quote.ts";
-import { renderVersionTableDdl, TABLE_COMMENT, TABLE_FORMAT } from "./script.ts";
-import type { AppliedRow, Db, Migration, TableName } from "./types.ts";
+import { StrataError } from "../core/errors.ts";
+import { quoteIdent, quoteTable } from "../core/quote.ts";
+import { renderVersionTableDdl, TABLE_COMMENT, TABLE_FORMAT } from "../core/script.ts";
+import type { AppliedRow, Db, Migration, TableName } from "../core/types.ts";
 
 /** What the database holds: whether the table exists, and its rows in version order. */
 export interface StoredState {

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { CommandContext } from "./commands/context.ts";
-import { editDistance } from "./header.ts";
+import type { CommandContext } from "../commands/context.ts";
+import { editDistance } from "../core/header.ts";
 
 /** One command-line option. */
 export interface OptionSpec {
@@ -110,7 +110,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: { ...DRIFT_OPTIONS, ...RUN_OPTIONS, ...DRY_RUN_OPTIONS },
     details: "TARGET: head (default), a VERSION (7 finds 0007), or +N (the next N).\n" +
       "Each migration runs in its own transaction together with its version-table row.",
-    run: async (ctx) => (await import("./commands/migrate.ts")).runMigrate(ctx, "upgrade"),
+    run: async (ctx) => (await import("../commands/migrate.ts")).runMigrate(ctx, "upgrade"),
   },
   downgrade: {
     summary: "revert applied migrations",
@@ -122,7 +122,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     details: "TARGET: a VERSION (it stays applied; everything above it is reverted), -N (the\n" +
       "last N), or base (everything). Refuses before running anything if a migration on\n" +
       "the way has no down file.",
-    run: async (ctx) => (await import("./commands/migrate.ts")).runMigrate(ctx, "downgrade"),
+    run: async (ctx) => (await import("../commands/migrate.ts")).runMigrate(ctx, "downgrade"),
   },
   stamp: {
     summary: "record a version as current without running SQL",
@@ -134,7 +134,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "TARGET are recorded as applied; prints each row it adds or removes. Also resolves an\n" +
       "interrupted non-transactional migration: stamp its version if it finished, or the one\n" +
       "before it if it did not.",
-    run: async (ctx) => (await import("./commands/stamp.ts")).runStamp(ctx),
+    run: async (ctx) => (await import("../commands/stamp.ts")).runStamp(ctx),
   },
   status: {
     summary: "current version, applied and pending counts, and every problem",
@@ -149,7 +149,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
     details: "Problems: edited or missing applied files, out-of-order pending versions,\n" +
       "interrupted migrations. Never creates or changes anything.",
-    run: async (ctx) => (await import("./commands/status.ts")).runStatus(ctx),
+    run: async (ctx) => (await import("../commands/status.ts")).runStatus(ctx),
   },
   show: {
     summary: "metadata and SQL of one migration",
@@ -159,7 +159,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: {},
     details: "Shows the header, checksum, how it runs, the up and down SQL and, when a\n" +
       "database is configured, when and by whom it was applied.",
-    run: async (ctx) => (await import("./commands/show.ts")).runShow(ctx),
+    run: async (ctx) => (await import("../commands/show.ts")).runShow(ctx),
   },
   new: {
     summary: "create the next up/down pair with a header",
@@ -174,7 +174,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
     details: "Numbers by the width already used in the directory (0001 in an empty one),\n" +
       "creates the directory if needed, never overwrites, and prints the two paths.",
-    run: async (ctx) => (await import("./commands/new.ts")).runNew(ctx),
+    run: async (ctx) => (await import("../commands/new.ts")).runNew(ctx),
   },
   validate: {
     summary: "check every file (and, with a database, checksums and order)",
@@ -186,7 +186,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "configured it checks only the files; with one it also reports drift, missing\n" +
       "files, out-of-order and interrupted migrations. Exit 2 for file problems, 4 for\n" +
       "database disagreements.",
-    run: async (ctx) => (await import("./commands/validate.ts")).runValidate(ctx),
+    run: async (ctx) => (await import("../commands/validate.ts")).runValidate(ctx),
   },
   log: {
     summary: "the audit trail: every upgrade, downgrade and stamp step",
@@ -197,7 +197,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       limit: { type: "string", arg: "N", help: "show the newest N entries (default 50)" },
     },
     details: "Newest first. Never creates or changes anything.",
-    run: async (ctx) => (await import("./commands/log.ts")).runLog(ctx),
+    run: async (ctx) => (await import("../commands/log.ts")).runLog(ctx),
   },
   verify: {
     summary: "prove every down undoes its up, on a scratch database",
@@ -215,7 +215,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "with the snapshot, upgrade one again; then downgrade base and upgrade head.\n" +
       "Reports every down that leaves a difference (by object name) or fails; exit 4.\n" +
       "Irreversible migrations are reported and skipped. Never touches DATABASE_URL.",
-    run: async (ctx) => (await import("./commands/verify.ts")).runVerify(ctx),
+    run: async (ctx) => (await import("../commands/verify.ts")).runVerify(ctx),
   },
   current: {
     summary: "print the database's current version",
@@ -224,7 +224,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     maxArgs: 0,
     options: {},
     details: "Prints the highest applied version, or base. Never creates or changes anything.",
-    run: async (ctx) => (await import("./commands/current.ts")).runCurrent(ctx),
+    run: async (ctx) => (await import("../commands/current.ts")).runCurrent(ctx),
   },
   history: {
     summary: "list every migration with its state",
@@ -240,7 +240,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
     details: "States: applied, pending, edited (checksum differs), missing (file gone),\n" +
       "interrupted. Never creates or changes anything.",
-    run: async (ctx) => (await import("./commands/history.ts")).runHistory(ctx),
+    run: async (ctx) => (await import("../commands/history.ts")).runHistory(ctx),
   },
 };
 

@@ -7,8 +7,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseDurationOption, parseEnvFile, parseTableName } from "./config.ts";
-import { describeError, exitCodeFor, StrataError } from "./errors.ts";
+import { parseDurationOption, parseEnvFile, parseTableName } from "../core/config.ts";
+import { describeError, exitCodeFor, StrataError } from "../core/errors.ts";
 import {
   closestCommand,
   commandHelp,
@@ -16,12 +16,12 @@ import {
   GLOBAL_OPTIONS,
   type OptionSpec,
   programHelp,
-} from "./cli_spec.ts";
-import type { CommandContext, Io } from "./commands/context.ts";
-import { useColor } from "./output.ts";
-import { STRATA_VERSION } from "./version.ts";
+} from "./spec.ts";
+import type { CommandContext, Io } from "../commands/context.ts";
+import { useColor } from "../core/output.ts";
+import { STRATA_VERSION } from "../core/version.ts";
 
-export type { Io } from "./commands/context.ts";
+export type { Io } from "../commands/context.ts";
 
 /** Run strata with `args`; returns the exit code (DESIGN.md's table). Never throws. */
 export async function run(args: readonly string[], rawIo: Io): Promise<number> {
