@@ -84,20 +84,34 @@ export interface TableName {
   readonly name: string;
 }
 
+/** Where the session's transaction stands, as the server reports it after each message. */
+export type TransactionStatus = "idle" | "open" | "failed";
+
 /**
- * The database seam. Implementations: postgres.js (`db_postgres.ts`).
+ * The database seam. Implementations: postgres.js (`db/postgres.ts`) and
+ * PGlite (`db/pglite.ts`); both pass `tests/db_conformance_test.ts`.
  *
- * Contract: one session for the object's lifetime (session settings and
- * advisory locks persist across calls); `query` runs one statement with
- * parameters and returns its rows; `runScript` runs a multi-statement text in
- * one round trip (simple query protocol) and throws the server's error with
- * its `position` relative to the text; `cancel` asks the server to cancel
- * whatever statement is running now (a no-op when idle); `close` ends the
- * session and never throws.
+ * Contract:
+ * - One session for the object's lifetime: session settings and advisory
+ *   locks persist across calls.
+ * - `query` runs one statement with parameters (extended protocol) and
+ *   returns its rows; `runScript` runs a multi-statement text in one message
+ *   (simple protocol). Both throw a `DbServerError` (core/db_error.ts) for an
+ *   error the server sent, with `position` relative to the text, and a
+ *   `StrataError` (`CONNECTION_FAILED`, `AUTH_FAILED`, `SSL_UNAVAILABLE`) when
+ *   there is no usable session. Once the session is lost every later call
+ *   throws `CONNECTION_FAILED` at once: a driver never reconnects, because a
+ *   new session would not hold the lock.
+ * - `transactionStatus` says whether the session is outside a transaction
+ *   block, inside one, or inside one that failed (what a partial run left).
+ * - `cancel` asks the server to cancel the running statement (a no-op when
+ *   idle, and where the driver cannot); `close` ends the session and never
+ *   throws.
  */
 export interface Db {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   runScript(text: string): Promise<void>;
+  transactionStatus(): Promise<TransactionStatus>;
   cancel(): Promise<void>;
   close(): Promise<void>;
 }

@@ -9,8 +9,10 @@
 
 import { PGlite } from "@electric-sql/pglite";
 import type { EmbeddedOptions } from "../core/config.ts";
+import { createDbServerError, parsePosition } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 import type { Db } from "../core/types.ts";
+import { probeTransactionStatus } from "./tx_status.ts";
 
 /** Open (creating when needed) the embedded database. Throws `CONNECTION_FAILED`. */
 export async function createPgliteDb(
@@ -32,7 +34,7 @@ export async function createPgliteDb(
     );
   }
   const notice = options.onNotice;
-  return {
+  const db: Db = {
     async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
       try {
         const r = await pg.query<T>(
@@ -55,6 +57,9 @@ export async function createPgliteDb(
         throw asServerError(err);
       }
     },
+    transactionStatus() {
+      return probeTransactionStatus((text) => db.query(text));
+    },
     async cancel(): Promise<void> {
       // A statement inside this process cannot be cancelled from outside it; the
       // runner stops before the next statement instead.
@@ -67,23 +72,22 @@ export async function createPgliteDb(
       }
     },
   };
+  return db;
 }
 
-/**
- * PGlite's errors carry the server's fields (code, position, detail, hint);
- * give them the name the runner recognises as a server error.
- */
+/** PGlite's server errors carry the ErrorResponse fields as properties. */
 function asServerError(err: unknown): unknown {
   if (err instanceof Error && typeof (err as { code?: unknown }).code === "string") {
-    const e = err as Error & Record<string, unknown>;
-    return Object.assign(new Error(e.message), {
-      name: "PostgresError",
-      code: e.code,
-      position: e.position,
+    const e = err as Error & Record<string, string | undefined>;
+    return createDbServerError({
+      sqlstate: e.code!,
+      message: e.message,
       detail: e.detail,
       hint: e.hint,
+      position: parsePosition(e.position),
       where: e.where,
-    });
+      severity: e.severity,
+    }, { cause: err });
   }
   return err;
 }

@@ -7,8 +7,10 @@
 
 import postgres from "postgres";
 import type { ConnectionOptions } from "../core/config.ts";
+import { createDbServerError, parsePosition } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 import type { Db } from "../core/types.ts";
+import { probeTransactionStatus } from "./tx_status.ts";
 
 /** Options for opening a server connection. */
 export interface PostgresDbOptions {
@@ -59,7 +61,7 @@ export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOpt
       inFlight = null;
     }
   }
-  return {
+  const db: Db = {
     async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
       // deno-lint-ignore no-explicit-any
       const rows = await track(sql.unsafe(text, params as any[], { prepare: false }));
@@ -67,6 +69,9 @@ export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOpt
     },
     async runScript(text: string): Promise<void> {
       await track(sql.unsafe(text));
+    },
+    transactionStatus() {
+      return probeTransactionStatus((text) => db.query(text));
     },
     async cancel(): Promise<void> {
       try {
@@ -89,13 +94,29 @@ export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOpt
       }
     },
   };
+  return db;
+}
+
+/** postgres.js's server error: a `PostgresError` carrying the ErrorResponse fields. */
+interface PostgresJsError {
+  name: "PostgresError";
+  message: string;
+  code: string;
+  severity?: string;
+  detail?: string;
+  hint?: string;
+  position?: string;
+  where?: string;
+}
+
+function isPostgresJsError(err: unknown): err is PostgresJsError {
+  return (err as { name?: string })?.name === "PostgresError";
 }
 
 /** Errors after which the session no longer exists. */
 function isSessionFatal(err: unknown): boolean {
-  const e = err as { name?: string; code?: string };
-  if (e?.name === "PostgresError") {
-    return e.code === "57P01" || e.code === "57P02" || e.code === "57P03";
+  if (isPostgresJsError(err)) {
+    return err.code === "57P01" || err.code === "57P02" || err.code === "57P03";
   }
   return true;
 }
@@ -142,13 +163,13 @@ const CONNECTION_CODES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Map connection-level failures to StrataErrors; pass server errors
- * (PostgresError with a SQLSTATE) through unchanged, except authentication.
+ * Map connection-level failures to StrataErrors and server errors to
+ * `DbServerError`s (authentication and startup failures become StrataErrors).
  */
 function translateConnectionError(err: unknown, conn: ConnectionOptions): unknown {
   const e = err as { code?: string; message?: string; name?: string };
   const where = conn.display;
-  if (e?.name === "PostgresError") {
+  if (isPostgresJsError(err)) {
     if (e.code === "28P01" || e.code === "28000") {
       return new StrataError("AUTH_FAILED", `Cannot connect to ${where}: ${e.message}`, {
         hint: "Check the user name and password (the password is never printed)",
@@ -164,7 +185,15 @@ function translateConnectionError(err: unknown, conn: ConnectionOptions): unknow
         hint: "The server is not ready; retry later",
       });
     }
-    return err;
+    return createDbServerError({
+      sqlstate: err.code,
+      message: err.message,
+      detail: err.detail,
+      hint: err.hint,
+      position: parsePosition(err.position),
+      where: err.where,
+      severity: err.severity,
+    }, { cause: err });
   }
   const isTls = /tls|ssl|certificate|handshake/i.test(e?.message ?? "");
   if (

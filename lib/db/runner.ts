@@ -9,6 +9,7 @@
  * @module
  */
 
+import { type DbServerError, isDbServerError } from "../core/db_error.ts";
 import { type ErrorCode, StrataError } from "../core/errors.ts";
 import { caretSnippet, locatePosition } from "../core/location.ts";
 import {
@@ -50,16 +51,6 @@ export interface RunOptions extends ScriptContext {
   readonly stopSignal?: () => "SIGINT" | "SIGTERM" | null;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-}
-
-interface ServerError {
-  name: string;
-  message: string;
-  code?: string;
-  position?: string;
-  detail?: string;
-  hint?: string;
-  where?: string;
 }
 
 /** Where a failure happened, for the error message. */
@@ -132,7 +123,7 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
       await db.runScript(text);
     } catch (err) {
       await rollbackQuietly(db);
-      if (!isServerError(err)) throw err;
+      if (!isDbServerError(err)) throw err;
       const at = locateBatchStep(err, { prefix, pieces, first });
       throw failure(
         err,
@@ -150,10 +141,10 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
 
 /** Which step of a batch a server error position falls in, and where that step's body starts. */
 function locateBatchStep(
-  err: ServerError,
+  err: DbServerError,
   batch: { prefix: string; pieces: readonly StepSql[]; first: number },
 ): { index: number; offset: number } {
-  const position = Number(err.position ?? 0) - 1;
+  const position = (err.position ?? 1) - 1;
   let chars = [...batch.prefix].length;
   for (let k = 0; k < batch.pieces.length; k++) {
     const p = batch.pieces[k];
@@ -199,8 +190,8 @@ async function runTransactional(
       return;
     } catch (err) {
       await rollbackQuietly(db);
-      if (!isServerError(err)) throw err;
-      if (err.code === "55P03" && attempt < retries && !options.stopSignal?.()) {
+      if (!isDbServerError(err)) throw err;
+      if (err.sqlstate === "55P03" && attempt < retries && !options.stopSignal?.()) {
         const delayMs = Math.min(100 * 2 ** attempt, 2000);
         options.onEvent?.({ type: "retry", step, attempt: attempt + 1, retries, delayMs });
         await sleep(delayMs);
@@ -231,7 +222,7 @@ async function runStatements(
     try {
       await db.runScript(file.text.slice(s.sqlStart, s.end));
     } catch (err) {
-      if (!isServerError(err)) throw err;
+      if (!isDbServerError(err)) throw err;
       await logFailure(db, step, options, err, performance.now() - t0);
       const before = [...file.text.slice(0, s.sqlStart)].length;
       throw failure(err, {
@@ -247,12 +238,12 @@ async function runStatements(
   await db.runScript(renderMarkFinished(step, performance.now() - t0, options));
 }
 
-async function logFailure(db: Db, step: Step, options: RunOptions, err: ServerError, ms: number) {
+async function logFailure(db: Db, step: Step, options: RunOptions, err: DbServerError, ms: number) {
   await recordFailure(db, options.table, {
     migration: step.migration,
     direction: step.kind,
     ms,
-    detail: `${err.code ?? ""} ${err.message}`.trim(),
+    detail: `${err.sqlstate} ${err.message}`,
     strataVersion: options.strataVersion,
   });
 }
@@ -265,10 +256,6 @@ async function rollbackQuietly(db: Db): Promise<void> {
   }
 }
 
-function isServerError(err: unknown): err is ServerError {
-  return (err as { name?: string })?.name === "PostgresError";
-}
-
 function signalCode(signal: "SIGINT" | "SIGTERM"): ErrorCode {
   return signal === "SIGINT" ? "INTERRUPTED_BY_SIGINT" : "INTERRUPTED_BY_SIGTERM";
 }
@@ -277,17 +264,17 @@ function label(step: Step): string {
   return stepFile(step).fileName;
 }
 
-function failure(err: ServerError, at: FailurePoint, options: RunOptions): StrataError {
+function failure(err: DbServerError, at: FailurePoint, options: RunOptions): StrataError {
   const step = at.plan.steps[at.index];
   const file = stepFile(step);
   const path = joinPath(options.dir, file.fileName);
-  const loc = err.position ? locatePosition(at.text, Number(err.position), -at.offset) : undefined;
+  const loc = err.position ? locatePosition(at.text, err.position, -at.offset) : undefined;
   const details = [loc ? `at ${path}:${loc.line}:${loc.column}` : `in ${path}`];
   if (loc) details.push(...caretSnippet(loc));
-  if (err.code) details.push(`SQLSTATE ${err.code}`);
+  if (err.sqlstate) details.push(`SQLSTATE ${err.sqlstate}`);
   if (err.detail) details.push(`detail: ${err.detail}`);
   if (err.where) details.push(`context: ${err.where.split("\n")[0]}`);
-  if (err.code === "53200") {
+  if (err.sqlstate === "53200") {
     details.push(
       "the server ran out of lock table space: one transaction touched too many objects; raise " +
         "max_locks_per_transaction, or run without --single-transaction",
@@ -304,7 +291,7 @@ function failure(err: ServerError, at: FailurePoint, options: RunOptions): Strat
     state: at.statement ? "interrupted" : "rolled back",
   }));
   const signal = options.stopSignal?.();
-  const code = signal && err.code === "57014" ? signalCode(signal) : "MIGRATION_FAILED";
+  const code = signal && err.sqlstate === "57014" ? signalCode(signal) : "MIGRATION_FAILED";
   const message = code === "MIGRATION_FAILED"
     ? `Migration "${file.fileName}" failed: ${err.message}`
     : `Stopped by ${signal} during "${file.fileName}": the running statement was cancelled`;
