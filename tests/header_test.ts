@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { closestKey, editDistance, parseDuration, parseHeader } from "../lib/core/header.ts";
+import { closestKey, parseHeader } from "../lib/core/header.ts";
+import { editDistance, parseDuration } from "../lib/core/words.ts";
 import { StrataError } from "../lib/core/errors.ts";
 
 function headerError(text: string): StrataError {
@@ -102,4 +103,61 @@ Deno.test("editDistance() counts insertions, deletions, substitutions and swaps"
   assert.equal(editDistance("abc", ""), 3);
   assert.equal(closestKey("note"), undefined);
   assert.equal(closestKey("autor"), "author");
+});
+
+Deno.test("parseHeader() reads keys after a licence block comment and blank lines", () => {
+  const text = "/* Copyright 2026 Example\n * Licence: MIT\n */\n\n-- statement-timeout: 500ms\n" +
+    "/* more */ -- lock-timeout: 2s\nSELECT pg_sleep(1.5);";
+  assert.deepEqual(parseHeader(text, "x"), { statementTimeout: 500, lockTimeout: 2000 });
+});
+
+Deno.test("parseHeader() refuses a header key after the first statement, naming the line", () => {
+  const text = "CREATE TABLE t (a int);\n-- statement-timeout: 500ms\nSELECT 1;\n";
+  const comments = () => [text.indexOf("--")];
+  try {
+    parseHeader(text, "0003_add.up.sql", { lineComments: comments });
+    assert.fail("expected an error");
+  } catch (err) {
+    assert.ok(err instanceof StrataError);
+    assert.equal(err.code, "HEADER_MISPLACED");
+    assert.equal(err.line, 2);
+    assert.match(err.message, /"0003_add.up.sql" line 2: "statement-timeout" comes after/);
+  }
+});
+
+Deno.test("parseHeader() leaves key-like text that is not a comment, and plain comments, alone", () => {
+  const text = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n-- transaction: false\n" +
+    "SELECT 1 $$;\n-- Note: ordinary comment\n-- see: ticket 12\n";
+  // The only real comments are the last two lines; neither names a header key.
+  const comments = () => [text.indexOf("-- Note"), text.indexOf("-- see")];
+  assert.deepEqual(parseHeader(text, "x", { lineComments: comments }), {});
+});
+
+Deno.test("parseHeader() range-checks timeouts against PostgreSQL's 32-bit limit", () => {
+  const err = headerError("-- lock-timeout: 9999h\nSELECT 1;");
+  assert.equal(err.code, "HEADER_BAD_VALUE");
+  assert.match(err.hint ?? "", /at most 596h/);
+  assert.deepEqual(parseHeader("-- lock-timeout: 596h\n", "x"), { lockTimeout: 2_145_600_000 });
+});
+
+Deno.test("parseHeader() reads lint-ignore with its reason, env names and baseline", () => {
+  assert.deepEqual(
+    parseHeader(
+      "-- lint-ignore: index-not-concurrent, no-lock-timeout -- the table has 40 rows\n" +
+        "-- env: APP_ROLE, APP_SCHEMA\n-- baseline: true\n-- alembic-revision: 1a2b3c\n",
+      "x",
+    ),
+    {
+      lintIgnore: {
+        rules: ["index-not-concurrent", "no-lock-timeout"],
+        reason: "the table has 40 rows",
+      },
+      env: ["APP_ROLE", "APP_SCHEMA"],
+      baseline: true,
+      alembicRevision: "1a2b3c",
+    },
+  );
+  for (const bad of ["-- lint-ignore: rename", "-- env: 1BAD", "-- baseline: maybe"]) {
+    assert.equal(headerError(`${bad}\nSELECT 1;`).code, "HEADER_BAD_VALUE", bad);
+  }
 });

@@ -35,6 +35,7 @@ function rows(
       executionMs: 1,
       appliedBy: "me",
       strataVersion: "0",
+      fileHash: null,
       ...patch,
     };
   });

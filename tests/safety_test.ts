@@ -137,7 +137,7 @@ serverTest(
       assert.equal(refused.code, 4);
       assert.match(
         refused.stderr,
-        /INTERRUPTED_MIGRATION[\s\S]*"2_nt.up.sql" was interrupted at statement 2/,
+        /INTERRUPTED_MIGRATION[\s\S]*"2_nt.up.sql" was interrupted while being applied, at statement 2 of its up file/,
       );
       assert.match(refused.stderr, /strata stamp 2/);
       await db.sql`CREATE TABLE c (id int)`;
@@ -439,7 +439,7 @@ serverTest(
       assert.equal(r.code, 1);
       assert.match(r.stderr, /column "nope" does not exist/);
       assert.match(r.stderr, new RegExp(`${dir}/1_nt.up.sql:4:11\\n`));
-      assert.match(r.stderr, /statements 1 to 1 of 2 were applied and remain/);
+      assert.match(r.stderr, /statement 1 of 2 was applied and remains; statement 2 failed/);
       assert.match(r.stderr, /marked interrupted/);
       const [row] = await db.sql`SELECT state, statement_index FROM strata_migrations`;
       assert.deepEqual({ ...row }, { state: "started", statement_index: 1 });

@@ -7,7 +7,7 @@ import { loadMigrations } from "../lib/core/files.ts";
 import { planUpgrade } from "../lib/core/plan.ts";
 import { type RunEvent, runPlan } from "../lib/db/runner.ts";
 import { acquireLock, lockKey, prepareSession, releaseLock } from "../lib/db/session.ts";
-import { ensureVersionTable, readState } from "../lib/db/store.ts";
+import { ensureTables, readState } from "../lib/db/store.ts";
 import type { Db } from "../lib/core/types.ts";
 import { runCli, serverTest } from "./_helpers.ts";
 
@@ -23,16 +23,16 @@ async function withDb(url: string, fn: (db: Db) => Promise<void>): Promise<void>
 }
 
 serverTest(
-  "readState() creates nothing; ensureVersionTable() creates both tables once",
+  "readState() creates nothing; ensureTables() creates both tables once",
   async (t) => {
     await withDb(t.url, async (db) => {
-      assert.deepEqual(await readState(db, table), { exists: false, rows: [] });
+      assert.deepEqual(await readState(db, table), { exists: false, format: null, rows: [] });
       assert.equal((await t.sql`SELECT to_regclass('strata_migrations') AS r`)[0].r, null);
-      await ensureVersionTable(db, table);
-      await ensureVersionTable(db, table);
-      assert.deepEqual(await readState(db, table), { exists: true, rows: [] });
+      await ensureTables(db, { table, strataVersion: "test" });
+      await ensureTables(db, { table, strataVersion: "test" });
+      assert.deepEqual(await readState(db, table), { exists: true, format: 2, rows: [] });
       const custom = { schema: "new_schema", name: "versions" };
-      await ensureVersionTable(db, custom);
+      await ensureTables(db, { table: custom, strataVersion: "test" });
       assert.deepEqual((await readState(db, custom)).rows, []);
     });
   },
@@ -47,13 +47,14 @@ serverTest(
       { name: "2_b.up.sql", bytes: enc.encode("CREATE TABLE b (id int); -- trailing comment") },
     ]);
     await withDb(t.url, async (db) => {
-      await ensureVersionTable(db, table);
+      await ensureTables(db, { table, strataVersion: "test" });
       const events: RunEvent[] = [];
       const plan = planUpgrade(migrations, [], { kind: "head" });
       await runPlan(db, plan, {
         table,
         strataVersion: "test",
         dir: "m",
+        lockRetries: 3,
         onEvent: (e) => events.push(e),
       });
       assert.deepEqual(events.map((e) => `${e.type} ${e.step.migration.versionText}`), [
@@ -141,7 +142,7 @@ serverTest(
   "readState() refuses a version table of a newer format or without its log table (exit 4)",
   async (t) => {
     await withDb(t.url, async (db) => {
-      await ensureVersionTable(db, table);
+      await ensureTables(db, { table, strataVersion: "test" });
       await t.sql.unsafe(`COMMENT ON TABLE strata_migrations IS 'strata version table, format 9'`);
       await assert.rejects(readState(db, table), /format 9, written by a newer strata/);
       await t.sql.unsafe(`COMMENT ON TABLE strata_migrations IS 'strata version table, format 1'`);

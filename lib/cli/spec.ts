@@ -6,7 +6,7 @@
  */
 
 import type { CommandContext } from "../commands/context.ts";
-import { editDistance } from "../core/header.ts";
+import { closestWord } from "../core/words.ts";
 
 /** One command-line option. */
 export interface OptionSpec {
@@ -24,6 +24,8 @@ export interface CommandSpec {
   readonly maxArgs: number;
   readonly options: Readonly<Record<string, OptionSpec>>;
   readonly details: string;
+  /** True for commands that change the database or the files. */
+  readonly writes: boolean;
   run(ctx: CommandContext): Promise<number>;
 }
 
@@ -103,6 +105,7 @@ const DRIFT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 /** Every command, by name. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   upgrade: {
+    writes: true,
     summary: "apply pending migrations",
     usage: "[TARGET]",
     minArgs: 0,
@@ -113,6 +116,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/migrate.ts")).runMigrate(ctx, "upgrade"),
   },
   downgrade: {
+    writes: true,
     summary: "revert applied migrations",
     usage: "TARGET",
     // The missing target gets its own message from the command, listing the forms.
@@ -125,6 +129,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/migrate.ts")).runMigrate(ctx, "downgrade"),
   },
   stamp: {
+    writes: true,
     summary: "record a version as current without running SQL",
     usage: "TARGET",
     minArgs: 1,
@@ -137,6 +142,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/stamp.ts")).runStamp(ctx),
   },
   status: {
+    writes: false,
     summary: "current version, applied and pending counts, and every problem",
     usage: "[--exit-code]",
     minArgs: 0,
@@ -152,6 +158,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/status.ts")).runStatus(ctx),
   },
   show: {
+    writes: false,
     summary: "metadata and SQL of one migration",
     usage: "VERSION",
     minArgs: 1,
@@ -162,6 +169,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/show.ts")).runShow(ctx),
   },
   new: {
+    writes: true,
     summary: "create the next up/down pair with a header",
     usage: "MESSAGE",
     minArgs: 1,
@@ -177,6 +185,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/new.ts")).runNew(ctx),
   },
   validate: {
+    writes: false,
     summary: "check every file (and, with a database, checksums and order)",
     usage: "",
     minArgs: 0,
@@ -189,6 +198,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/validate.ts")).runValidate(ctx),
   },
   log: {
+    writes: false,
     summary: "the audit trail: every upgrade, downgrade and stamp step",
     usage: "[--limit N]",
     minArgs: 0,
@@ -200,6 +210,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/log.ts")).runLog(ctx),
   },
   verify: {
+    writes: false,
     summary: "prove every down undoes its up, on a scratch database",
     usage: "[--scratch-url URL]",
     minArgs: 0,
@@ -218,6 +229,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/verify.ts")).runVerify(ctx),
   },
   current: {
+    writes: false,
     summary: "print the database's current version",
     usage: "",
     minArgs: 0,
@@ -227,6 +239,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run: async (ctx) => (await import("../commands/current.ts")).runCurrent(ctx),
   },
   history: {
+    writes: false,
     summary: "list every migration with its state",
     usage: "[--verbose]",
     minArgs: 0,
@@ -286,7 +299,16 @@ ${optionLines(GLOBAL_OPTIONS)}
 `;
 }
 
-/** The command name within two edits of `name`, if any. */
+/**
+ * The command closest to `name` (within two edits, or one it begins), if any.
+ * Read-only commands come first, so a typo never suggests a writing command
+ * when a read-only one is as close (`statu` is status, not stamp).
+ */
 export function closestCommand(name: string): string | undefined {
-  return Object.keys(COMMANDS).find((c) => editDistance(name, c) <= 2);
+  const names = Object.keys(COMMANDS);
+  const ordered = [
+    ...names.filter((n) => !COMMANDS[n].writes),
+    ...names.filter((n) => COMMANDS[n].writes),
+  ];
+  return closestWord(name.toLowerCase(), ordered, { prefix: true });
 }

@@ -13,11 +13,13 @@ import {
   noDatabaseError,
   parseDatabaseTarget,
 } from "../core/config.ts";
+import { findEdited } from "../core/checksum.ts";
 import { StrataError } from "../core/errors.ts";
 import { loadMigrations } from "../core/files.ts";
 import { acquireLock, prepareSession, releaseLock } from "../db/session.ts";
 import { readMigrationDir } from "../fs/source.ts";
-import { readState, type StoredState } from "../db/store.ts";
+import { readState, renderEnsureTables, type StoredState } from "../db/store.ts";
+import { STRATA_VERSION } from "../core/version.ts";
 import type { Db, Migration, TableName } from "../core/types.ts";
 
 /** Output and environment, as `cli.ts` hands them to commands. */
@@ -198,7 +200,28 @@ export function printNotice(ctx: CommandContext, message: string): void {
   ctx.io.stderr(`${message}\n`);
 }
 
-/** Read the version table in a read-only session with no lock; creates nothing. */
-export async function readStateOnly(ctx: CommandContext): Promise<StoredState> {
-  return await withSession(ctx, { writable: false, lock: false }, (db) => readState(db, ctx.table));
+/** The stored state, the versions whose applied file was edited since, and the table SQL. */
+export interface CheckedState extends StoredState {
+  readonly edited: ReadonlySet<bigint>;
+  /** The SQL that would make the tables ready for writing (creation or a format upgrade). */
+  readonly prepareTables: string;
+}
+
+/**
+ * Read the version table in a read-only session with no lock (creates
+ * nothing), and check the applied checksums against `migrations` (none are
+ * checked, and `edited` is empty, without them).
+ */
+export async function readStateOnly(
+  ctx: CommandContext,
+  migrations: readonly Migration[] = [],
+): Promise<CheckedState> {
+  const state = await withSession(ctx, { writable: false, lock: false }, async (db) => ({
+    ...await readState(db, ctx.table),
+    prepareTables: await renderEnsureTables(db, {
+      table: ctx.table,
+      strataVersion: STRATA_VERSION,
+    }),
+  }));
+  return { ...state, edited: await findEdited(migrations, state.rows) };
 }

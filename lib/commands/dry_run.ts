@@ -8,9 +8,9 @@
 
 import { StrataError } from "../core/errors.ts";
 import { assumeApplied } from "../core/plan.ts";
-import type { StoredState } from "../db/store.ts";
+import { renderCreateTables, TABLE_FORMAT } from "../core/version_table.ts";
 import type { Migration } from "../core/types.ts";
-import { type CommandContext, readStateOnly } from "./context.ts";
+import { type CheckedState, type CommandContext, readStateOnly } from "./context.ts";
 
 /** True when the command should print its script instead of running it. */
 export function isDryRun(ctx: CommandContext): boolean {
@@ -27,11 +27,18 @@ export function isDryRun(ctx: CommandContext): boolean {
 export async function dryRunState(
   ctx: CommandContext,
   migrations: readonly Migration[],
-): Promise<StoredState> {
+): Promise<CheckedState> {
   const from = ctx.flags.from as string | undefined;
   if (from !== undefined) {
     const rows = assumeApplied(migrations, from);
-    return { exists: from.trim().toLowerCase() !== "base", rows };
+    const atBase = from.trim().toLowerCase() === "base";
+    return {
+      exists: !atBase,
+      format: atBase ? null : TABLE_FORMAT,
+      rows,
+      edited: new Set(),
+      prepareTables: atBase ? renderCreateTables(ctx.table, { schema: true }) : "",
+    };
   }
-  return await readStateOnly(ctx);
+  return await readStateOnly(ctx, migrations);
 }

@@ -9,19 +9,19 @@ import { formatDuration, paint } from "../core/output.ts";
 import type { AppliedRow, Migration } from "../core/types.ts";
 import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 
-type Entry = { version: bigint; migration?: Migration; row?: AppliedRow };
+type Entry = { version: bigint; migration?: Migration; row?: AppliedRow; edited?: boolean };
 
 /** Print one line per migration: version, state, message, when applied. Never creates anything. */
 export async function runHistory(ctx: CommandContext): Promise<number> {
   const migrations = await loadDir(ctx);
-  const { rows } = await readStateOnly(ctx);
+  const { rows, edited } = await readStateOnly(ctx, migrations);
   const verbose = ctx.flags.verbose === true;
   if (ctx.json) {
-    const entries = mergeEntries(migrations, rows).map(jsonEntry);
+    const entries = mergeEntries(migrations, rows, edited).map(jsonEntry);
     ctx.io.stdout(JSON.stringify({ migrations: entries }) + "\n");
     return 0;
   }
-  for (const e of mergeEntries(migrations, rows)) {
+  for (const e of mergeEntries(migrations, rows, edited)) {
     ctx.io.stdout(formatEntry(e, ctx.color) + "\n");
     if (verbose) ctx.io.stdout(verboseLines(e).map((l) => `        ${l}\n`).join(""));
   }
@@ -31,11 +31,16 @@ export async function runHistory(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-function mergeEntries(migrations: readonly Migration[], rows: readonly AppliedRow[]): Entry[] {
+function mergeEntries(
+  migrations: readonly Migration[],
+  rows: readonly AppliedRow[],
+  edited: ReadonlySet<bigint>,
+): Entry[] {
   const byVersion = new Map<bigint, Entry>();
   for (const m of migrations) byVersion.set(m.version, { version: m.version, migration: m });
   for (const r of rows) {
-    byVersion.set(r.version, { ...byVersion.get(r.version), version: r.version, row: r });
+    const entry = { ...byVersion.get(r.version), version: r.version, row: r };
+    byVersion.set(r.version, { ...entry, edited: edited.has(r.version) });
   }
   return [...byVersion.values()].sort((a, b) => compareBig(a.version, b.version));
 }
@@ -44,7 +49,7 @@ function stateOf(e: Entry): string {
   if (!e.row) return "pending";
   if (e.row.state === "started") return "interrupted";
   if (!e.migration) return "missing";
-  return e.migration.checksum === e.row.checksum ? "applied" : "edited";
+  return e.edited ? "edited" : "applied";
 }
 
 function formatEntry(e: Entry, color: boolean): string {

@@ -5,13 +5,14 @@
  * @module
  */
 
+import { findEdited } from "../core/checksum.ts";
 import { StrataError } from "../core/errors.ts";
 import { formatDuration, formatProgress, formatStepLine, stepLabelWidth } from "../core/output.ts";
 import { parseTarget, planDowngrade, planUpgrade } from "../core/plan.ts";
 import { versionLabel } from "../core/state.ts";
 import { type RunEvent, runPlan } from "../db/runner.ts";
 import { renderPlanScript, stepFile } from "../core/script.ts";
-import { ensureVersionTable, readState } from "../db/store.ts";
+import { ensureTables, readState } from "../db/store.ts";
 import type { AppliedRow, Migration, Plan, Step } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { type CommandContext, loadDir, openEarly, withSession } from "./context.ts";
@@ -45,20 +46,20 @@ export async function runMigrate(
     allowDrift: ctx.flags["allow-drift"] === true,
     allowOutOfOrder: ctx.flags["allow-out-of-order"] === true,
   };
-  const planFor = (rows: readonly AppliedRow[]) => {
+  const planFor = (rows: readonly AppliedRow[], edited: ReadonlySet<bigint>) => {
     const plan = verb === "upgrade"
-      ? planUpgrade(migrations, rows, target, options)
-      : planDowngrade(migrations, rows, target, options);
+      ? planUpgrade(migrations, rows, target, { ...options, edited })
+      : planDowngrade(migrations, rows, target, { ...options, edited });
     if (singleTransaction) refuseNonTransactional(plan);
     return plan;
   };
   if (dryRun) {
-    const { rows, exists } = await dryRunState(ctx, migrations);
-    const plan = planFor(rows);
+    const { rows, edited, prepareTables } = await dryRunState(ctx, migrations);
+    const plan = planFor(rows, edited);
     const title = `strata ${verb} ${targetText}: ${versionLabel(migrations, plan.from)} -> ` +
       `${versionLabel(migrations, plan.to)} (${plan.steps.length} migrations)`;
     const script = renderPlanScript(plan, scriptContext(ctx), {
-      includeDdl: !exists && plan.steps.length > 0,
+      prepareTables: plan.steps.length > 0 ? prepareTables : "",
       singleTransaction,
       title,
     });
@@ -69,8 +70,8 @@ export async function runMigrate(
     ctx,
     { writable: true, lock: true, opened: early!.opened },
     async (db, stop) => {
-      const { rows, exists } = await readState(db, ctx.table);
-      const plan = planFor(rows);
+      const { rows } = await readState(db, ctx.table);
+      const plan = planFor(rows, await findEdited(migrations, rows));
       if (ctx.json) ctx.io.stdout(JSON.stringify(planRecord(plan, migrations)) + "\n");
       if (plan.steps.length === 0) {
         if (ctx.json) ctx.io.stdout(JSON.stringify(doneRecord(plan, migrations, 0)) + "\n");
@@ -79,8 +80,9 @@ export async function runMigrate(
           );}
         return 0;
       }
-      // Created only once there is something to record, so a refused run changes nothing.
-      if (!exists) await ensureVersionTable(db, ctx.table);
+      // Created (or upgraded) only once there is something to record, so a refused run
+      // changes nothing.
+      await ensureTables(db, scriptContext(ctx));
       const ms = await runPlan(db, plan, {
         ...scriptContext(ctx),
         dir: ctx.dir,

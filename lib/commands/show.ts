@@ -7,7 +7,7 @@
 
 import { chooseDatabaseSource } from "../core/config.ts";
 import { StrataError } from "../core/errors.ts";
-import type { Header } from "../core/header.ts";
+import { describeHeader, type Header } from "../core/header_keys.ts";
 import { formatDuration } from "../core/output.ts";
 import type { AppliedRow, Migration, MigrationFile } from "../core/types.ts";
 import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
@@ -33,23 +33,17 @@ export async function runShow(ctx: CommandContext): Promise<number> {
     databaseUrl: ctx.flags["database-url"] as string | undefined,
     databaseUrlFile: ctx.flags["database-url-file"] as string | undefined,
   }, ctx.io.env).kind !== "none";
-  const row = hasDb
-    ? (await readStateOnly(ctx))
-      .rows.find((r) => r.version === m.version) ?? null
-    : undefined;
-  ctx.io.stdout(ctx.json ? JSON.stringify(showRecord(m, row)) + "\n" : humanShow(m, row));
+  const state = hasDb ? await readStateOnly(ctx, migrations) : undefined;
+  const row = state ? state.rows.find((r) => r.version === m.version) ?? null : undefined;
+  const edited = state?.edited.has(m.version) === true;
+  ctx.io.stdout(
+    ctx.json ? JSON.stringify(showRecord(m, row)) + "\n" : humanShow(m, row, edited),
+  );
   return 0;
 }
 
 function headerText(h: Header): string {
-  const parts = [];
-  if (h.revises !== undefined) parts.push(`revises ${h.revises}`);
-  if (h.transaction !== undefined) parts.push(`transaction ${h.transaction}`);
-  if (h.lockTimeout !== undefined) parts.push(`lock-timeout ${h.lockTimeout}ms`);
-  if (h.statementTimeout !== undefined) parts.push(`statement-timeout ${h.statementTimeout}ms`);
-  if (h.created) parts.push(`created ${h.created}`);
-  if (h.author) parts.push(`author ${h.author}`);
-  return parts.join(", ") || "(none)";
+  return describeHeader(h).join(", ") || "(none)";
 }
 
 function appliedText(row: AppliedRow | null | undefined): string {
@@ -62,10 +56,8 @@ function appliedText(row: AppliedRow | null | undefined): string {
   return `${row.appliedAt.toISOString()} by ${row.appliedBy}${took} (strata ${row.strataVersion})${state}`;
 }
 
-function humanShow(m: Migration, row: AppliedRow | null | undefined): string {
-  const drift = row && row.checksum !== m.checksum
-    ? `  (applied as ${row.checksum}: edited since)`
-    : "";
+function humanShow(m: Migration, row: AppliedRow | null | undefined, edited: boolean): string {
+  const drift = row && edited ? `  (applied as ${row.checksum}: edited since)` : "";
   const lines = [
     `version:   ${m.versionText}`,
     `name:      ${m.name}`,

@@ -7,8 +7,9 @@
 
 import { parseTarget, planStamp, type StampChange } from "../core/plan.ts";
 import { versionLabel } from "../core/state.ts";
-import { renderStamp, renderStampScript } from "../core/script.ts";
-import { ensureVersionTable, readState } from "../db/store.ts";
+import { renderStampScript } from "../core/script.ts";
+import { renderStamp } from "../core/version_table.ts";
+import { ensureTables, readState } from "../db/store.ts";
 import type { Migration } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { type CommandContext, loadDir, withSession } from "./context.ts";
@@ -21,21 +22,21 @@ export async function runStamp(ctx: CommandContext): Promise<number> {
   const migrations = await loadDir(ctx);
   const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
   if (dryRun) {
-    const { rows, exists } = await dryRunState(ctx, migrations);
+    const { rows, prepareTables } = await dryRunState(ctx, migrations);
     const change = planStamp(migrations, rows, target);
     const title = `strata stamp ${ctx.positionals[0]}: record ${
       versionLabel(migrations, change.to)
     }`;
-    const script = renderStampScript(change, sctx, { includeDdl: !exists, title });
+    const script = renderStampScript(change, sctx, { prepareTables, title });
     ctx.io.stdout(ctx.json ? JSON.stringify({ script }) + "\n" : script);
     return 0;
   }
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
-    const { rows, exists } = await readState(db, ctx.table);
+    const { rows } = await readState(db, ctx.table);
     const change = planStamp(migrations, rows, target);
     const count = change.add.length + change.remove.length + change.resolve.length;
     if (count > 0) {
-      if (!exists) await ensureVersionTable(db, ctx.table);
+      await ensureTables(db, sctx);
       await db.runScript(renderStamp(change, sctx));
     }
     report(ctx, change, migrations);

@@ -12,10 +12,10 @@ import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
 /** Print the status; with `--exit-code` exit 4 on problems, 5 when migrations are pending. */
 export async function runStatus(ctx: CommandContext): Promise<number> {
   const migrations = await loadDir(ctx);
-  const { rows } = await readStateOnly(ctx);
+  const { rows, edited } = await readStateOnly(ctx, migrations);
   const done = new Set(rows.map((r) => r.version));
   const pending = migrations.filter((m) => !done.has(m.version));
-  const problems: StateProblem[] = findAllProblems(migrations, rows);
+  const problems: StateProblem[] = findAllProblems(migrations, rows, edited);
   const current = currentVersion(rows);
   if (ctx.json) {
     ctx.io.stdout(

@@ -23,8 +23,8 @@ export async function runValidate(ctx: CommandContext): Promise<number> {
   }, ctx.io.env).kind !== "none";
   let dbProblems: StateProblem[] = [];
   if (hasDb && problems.length === 0) {
-    const { rows } = await readStateOnly(ctx);
-    dbProblems = findAllProblems(migrations, rows);
+    const { rows, edited } = await readStateOnly(ctx, migrations);
+    dbProblems = findAllProblems(migrations, rows, edited);
   }
   const report = { migrations, warnings, problems, dbProblems, hasDb };
   ctx.io.stdout(ctx.json ? JSON.stringify(jsonReport(report)) + "\n" : humanReport(report));

@@ -13,12 +13,13 @@ import {
   parseDatabaseTarget,
 } from "../core/config.ts";
 import { StrataError } from "../core/errors.ts";
+import { describePartial } from "../core/failure.ts";
 import { paint } from "../core/output.ts";
 import { runPlan } from "../db/runner.ts";
 import { prepareSession } from "../db/session.ts";
 import { takeSnapshot } from "../db/snapshot.ts";
 import { diffSnapshots } from "../core/snapshot_diff.ts";
-import { ensureVersionTable } from "../db/store.ts";
+import { ensureTables } from "../db/store.ts";
 import type { Db, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { type CommandContext, loadDir, printNotice } from "./context.ts";
@@ -43,7 +44,7 @@ export async function runVerify(ctx: CommandContext): Promise<number> {
   const db = await openDb(scratch.target, { onNotice: (m) => printNotice(ctx, m) });
   try {
     await prepareSession(db, { writable: true });
-    await ensureVersionTable(db, ctx.table);
+    await ensureTables(db, { table: ctx.table, strataVersion: STRATA_VERSION });
     const results = await verifyEach(ctx, db, migrations);
     const stoppedEarly = results.length < migrations.length ||
       results.some((r) => r.status.endsWith("failed"));
@@ -151,13 +152,9 @@ async function attempt(fn: () => Promise<void>): Promise<string | null> {
     return null;
   } catch (err) {
     if (!(err instanceof StrataError)) throw err;
-    return [
-      err.message,
-      ...err.details.filter((d) =>
-        !/^(applied|reverted|nothing|not run|no further|\d+ was)/.test(d)
-      ),
-    ]
-      .join("\n");
+    // What was and was not applied is in `partial`; the lines about it would only repeat it.
+    const summary = new Set(err.partial ? describePartial(err.partial) : []);
+    return [err.message, ...err.details.filter((d) => !summary.has(d))].join("\n");
   }
 }
 

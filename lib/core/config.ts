@@ -6,7 +6,7 @@
  */
 
 import { StrataError } from "./errors.ts";
-import { parseDuration } from "./header.ts";
+import { parseDuration } from "./words.ts";
 import { redactUrl } from "./quote.ts";
 import type { TableName } from "./types.ts";
 

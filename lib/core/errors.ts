@@ -9,6 +9,7 @@
 export type ErrorCode =
   // exit 1: a migration's SQL failed
   | "MIGRATION_FAILED"
+  | "BOOKKEEPING_FAILED"
   // exit 130 / 143: stopped by a signal (rolled back, lock released)
   | "INTERRUPTED_BY_SIGINT"
   | "INTERRUPTED_BY_SIGTERM"
@@ -33,6 +34,8 @@ export type ErrorCode =
   | "HEADER_UNKNOWN_KEY"
   | "HEADER_BAD_VALUE"
   | "HEADER_DUPLICATE_KEY"
+  | "HEADER_MISPLACED"
+  | "SETTING_REFUSED"
   | "REVISES_MISMATCH"
   | "SQL_UNTERMINATED"
   | "PSQL_FEATURE"
@@ -44,6 +47,7 @@ export type ErrorCode =
   | "SSL_UNAVAILABLE"
   | "LOCK_TIMEOUT"
   | "READ_ONLY"
+  | "PERMISSION_DENIED"
   // exit 4: the database disagrees with the files
   | "DRIFT"
   | "OUT_OF_ORDER"
@@ -52,6 +56,7 @@ export type ErrorCode =
 
 const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   MIGRATION_FAILED: 1,
+  BOOKKEEPING_FAILED: 1,
   INTERRUPTED_BY_SIGINT: 130,
   INTERRUPTED_BY_SIGTERM: 143,
   INTERNAL: 1,
@@ -73,6 +78,8 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   HEADER_UNKNOWN_KEY: 2,
   HEADER_BAD_VALUE: 2,
   HEADER_DUPLICATE_KEY: 2,
+  HEADER_MISPLACED: 2,
+  SETTING_REFUSED: 2,
   REVISES_MISMATCH: 2,
   SQL_UNTERMINATED: 2,
   PSQL_FEATURE: 2,
@@ -83,11 +90,27 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   SSL_UNAVAILABLE: 3,
   LOCK_TIMEOUT: 3,
   READ_ONLY: 3,
+  PERMISSION_DENIED: 3,
   DRIFT: 4,
   OUT_OF_ORDER: 4,
   INTERRUPTED_MIGRATION: 4,
   TABLE_FORMAT: 4,
 };
+
+/** What a failed run applied and did not, as data (goose's PartialError). */
+export interface PartialResult {
+  readonly direction: "up" | "down";
+  /** Versions that finished before the failure (as written in the file names). */
+  readonly applied: readonly string[];
+  /** The version that failed or was stopped, if any. */
+  readonly failed: string | null;
+  /** What became of it: rolled back (nothing remains), interrupted (marked), or never started. */
+  readonly failedState: "rolled back" | "interrupted" | "not started" | null;
+  /** Versions that were planned after it and did not run. */
+  readonly notRun: readonly string[];
+  /** True when every step ran in one transaction, which was rolled back as a whole. */
+  readonly singleTransaction: boolean;
+}
 
 /** Where an error points: a file and, when known, a 1-based line and column. */
 export interface ErrorOptions {
@@ -97,6 +120,8 @@ export interface ErrorOptions {
   readonly column?: number;
   /** Further lines shown under the message (a list of problems, a caret snippet). */
   readonly details?: readonly string[];
+  /** For a failed run: what was and was not applied. */
+  readonly partial?: PartialResult;
   readonly cause?: unknown;
 }
 
@@ -108,6 +133,7 @@ export class StrataError extends Error {
   readonly line?: number;
   readonly column?: number;
   readonly details: readonly string[];
+  readonly partial?: PartialResult;
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -118,6 +144,7 @@ export class StrataError extends Error {
     this.line = options.line;
     this.column = options.column;
     this.details = options.details ?? [];
+    this.partial = options.partial;
   }
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checksumOf } from "./checksum.ts";
 import { StrataError } from "./errors.ts";
 import { type Header, parseHeader } from "./header.ts";
 import { decideRunMode } from "./run_mode.ts";
@@ -33,7 +34,6 @@ export interface LoadResult {
 }
 
 const FILE_NAME = /^(\d+)_(.+)\.(up|down)\.sql$/i;
-const CHECKSUM_TAG = "t1:sha256:";
 
 /**
  * Parse `<version>_<name>.(up|down).sql`. Returns null for a name that does not
@@ -108,25 +108,6 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   }
   return -1;
 }
-
-/**
- * The checksum of an up file: SHA-256 over the lexer's normalised statements
- * plus the header keys that change execution, tagged `t1:sha256:`.
- */
-export async function checksumOf(file: MigrationFile): Promise<string> {
-  const h = file.header;
-  let text = `transaction=${h.transaction ?? ""}\nlock-timeout=${h.lockTimeout ?? ""}\n` +
-    `statement-timeout=${h.statementTimeout ?? ""}`;
-  for (const s of file.statements) text += "\n" + s.normalized;
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
-  let hex = CHECKSUM_TAG;
-  for (const b of digest) hex += HEX[b];
-  return hex;
-}
-
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /** Decode, header-parse, lex and decide the run mode of one file. Throws StrataError. */
 export function parseMigrationFile(

@@ -1,84 +1,143 @@
 /**
- * Parse the header block of a migration file: the leading `-- key: value`
- * comment lines before the first statement. Pure.
+ * Parse the header block of a migration file: the `-- key: value` comment
+ * lines before the first statement (blank lines and block comments, such as
+ * a licence, may come first or between them). The keys are in
+ * `header_keys.ts`. Pure.
  *
  * @module
  */
 
 import { StrataError } from "./errors.ts";
+import { type Header, HEADER_KEY_NAMES, type KeySpec, keySpec } from "./header_keys.ts";
+import { closestWord } from "./words.ts";
 
-/** Typed header metadata of one file. Absent keys are undefined. */
-export interface Header {
-  readonly message?: string;
-  readonly revises?: bigint;
-  readonly transaction?: boolean;
-  /** Milliseconds. */
-  readonly lockTimeout?: number;
-  /** Milliseconds. */
-  readonly statementTimeout?: number;
-  readonly created?: string;
-  readonly author?: string;
-}
-
-/** The header keys strata knows, in their canonical spelling. */
-export const HEADER_KEYS = [
-  "message",
-  "revises",
-  "transaction",
-  "lock-timeout",
-  "statement-timeout",
-  "created",
-  "author",
-] as const;
-
-type HeaderKey = typeof HEADER_KEYS[number];
+export type { Header } from "./header_keys.ts";
 
 const KEY_LINE = /^--\s*([A-Za-z][A-Za-z0-9_-]*)\s*:\s?(.*)$/;
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|sec|min|m|h)$/;
-const UNIT_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1000,
-  sec: 1000,
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-};
+const LATER_KEY_LINE = /^[ \t]*--[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*:/gm;
+
+/** Options of `parseHeader`. */
+export interface HeaderOptions {
+  /**
+   * The UTF-16 indexes where real `--` comments start (from the lexer). When
+   * given, a known key written as a comment after the header is an error.
+   */
+  readonly lineComments?: () => readonly number[];
+}
 
 /**
  * Parse the header of `text` (already normalised: LF line ends, no BOM).
  * Returns `{}` when there is no header. Throws `HEADER_UNKNOWN_KEY` for a key
- * within two edits of a known one, `HEADER_BAD_VALUE` for a bad value and
- * `HEADER_DUPLICATE_KEY` for a repeated key, each naming file and line.
+ * within two edits of a known one, `HEADER_BAD_VALUE` for a bad value,
+ * `HEADER_DUPLICATE_KEY` for a repeated key and `HEADER_MISPLACED` for a key
+ * line after the first statement, each naming file and line.
  */
-export function parseHeader(text: string, file: string): Header {
-  const values: Partial<Record<HeaderKey, { value: string; line: number }>> = {};
-  // Walk line by line only as far as the header goes (files can be megabytes).
-  let start = 0;
-  for (let i = 0; start <= text.length; i++) {
-    const nl = text.indexOf("\n", start);
-    const line = text.slice(start, nl === -1 ? text.length : nl).trim();
-    start = nl === -1 ? text.length + 1 : nl + 1;
-    if (line === "") continue;
-    if (!line.startsWith("--")) break;
-    const m = KEY_LINE.exec(line);
-    if (!m) continue;
-    const key = resolveKey(m[1], file, i + 1);
-    if (key === undefined) continue;
-    if (values[key]) {
+export function parseHeader(text: string, file: string, options: HeaderOptions = {}): Header {
+  const values = new Map<KeySpec, { value: string; line: number }>();
+  const end = scanHeader(text, (raw, value, line) => {
+    const spec = resolveKey(raw, file, line);
+    if (spec === undefined) return;
+    const first = values.get(spec);
+    if (first) {
       throw new StrataError(
         "HEADER_DUPLICATE_KEY",
-        `Cannot read header of "${file}" line ${i + 1}: key "${key}" is given twice`,
-        { file, line: i + 1, hint: `It was first given on line ${values[key]!.line}` },
+        `Cannot read header of "${file}" line ${line}: key "${spec.key}" is given twice`,
+        { file, line, hint: `It was first given on line ${first.line}` },
       );
     }
-    values[key] = { value: m[2].trim(), line: i + 1 };
-  }
+    values.set(spec, { value: value.trim(), line });
+  });
+  if (options.lineComments) refuseLaterKeys(text, end, file, options.lineComments);
   return buildHeader(values, file);
 }
 
-function resolveKey(raw: string, file: string, line: number): HeaderKey | undefined {
-  const key = raw.toLowerCase().replaceAll("_", "-");
-  if ((HEADER_KEYS as readonly string[]).includes(key)) return key as HeaderKey;
+/**
+ * Walk the header: white space, block comments and `--` lines, calling
+ * `onKey` for each `-- key: value` line. Returns the index of the first
+ * token after the header.
+ */
+function scanHeader(
+  text: string,
+  onKey: (key: string, value: string, line: number) => void,
+): number {
+  let i = 0;
+  let line = 1;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i];
+    if (c === "\n") line++;
+    if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "\v") {
+      i++;
+    } else if (c === "-" && text[i + 1] === "-") {
+      const nl = text.indexOf("\n", i);
+      const end = nl === -1 ? n : nl;
+      const m = KEY_LINE.exec(text.slice(i, end).trimEnd());
+      if (m) onKey(m[1], m[2], line);
+      i = end;
+    } else if (c === "/" && text[i + 1] === "*") {
+      const end = blockCommentEnd(text, i);
+      for (let k = i; k < end; k++) if (text[k] === "\n") line++;
+      i = end;
+    } else {
+      return i;
+    }
+  }
+  return n;
+}
+
+function blockCommentEnd(text: string, i: number): number {
+  let depth = 0;
+  while (i < text.length) {
+    if (text[i] === "/" && text[i + 1] === "*") {
+      depth++;
+      i += 2;
+    } else if (text[i] === "*" && text[i + 1] === "/") {
+      i += 2;
+      if (--depth === 0) return i;
+    } else {
+      i++;
+    }
+  }
+  return text.length;
+}
+
+function refuseLaterKeys(
+  text: string,
+  end: number,
+  file: string,
+  lineComments: () => readonly number[],
+): void {
+  LATER_KEY_LINE.lastIndex = end;
+  let comments: ReadonlySet<number> | undefined;
+  for (let m = LATER_KEY_LINE.exec(text); m; m = LATER_KEY_LINE.exec(text)) {
+    const spec = keySpec(canonical(m[1]));
+    if (!spec) continue;
+    comments ??= new Set(lineComments());
+    const dash = m.index + m[0].indexOf("--");
+    if (!comments.has(dash)) continue;
+    const line = text.slice(0, dash).split("\n").length;
+    throw new StrataError(
+      "HEADER_MISPLACED",
+      `Cannot read header of "${file}" line ${line}: "${spec.key}" comes after the first ` +
+        "statement, where it would be silently ignored",
+      {
+        file,
+        line,
+        hint: "Move the line up into the header (before the first statement; block comments " +
+          "may come first), or drop the colon if it is a plain comment",
+      },
+    );
+  }
+}
+
+function canonical(raw: string): string {
+  return raw.toLowerCase().replaceAll("_", "-");
+}
+
+function resolveKey(raw: string, file: string, line: number): KeySpec | undefined {
+  const key = canonical(raw);
+  const spec = keySpec(key);
+  if (spec) return spec;
   const near = closestKey(key);
   if (near === undefined) return undefined;
   throw new StrataError(
@@ -94,94 +153,22 @@ function resolveKey(raw: string, file: string, line: number): HeaderKey | undefi
 }
 
 /** The known key within edit distance 2 of `key`, if any (the closest one). */
-export function closestKey(key: string): HeaderKey | undefined {
-  let best: HeaderKey | undefined;
-  let bestDistance = 3;
-  for (const known of HEADER_KEYS) {
-    const d = editDistance(key, known);
-    if (d < bestDistance) {
-      best = known;
-      bestDistance = d;
+export function closestKey(key: string): string | undefined {
+  return closestWord(key, HEADER_KEY_NAMES);
+}
+
+function buildHeader(values: Map<KeySpec, { value: string; line: number }>, file: string): Header {
+  const header: Record<string, unknown> = {};
+  for (const [spec, { value, line }] of values) {
+    const parsed = spec.parse(value);
+    if (parsed === undefined) {
+      throw new StrataError(
+        "HEADER_BAD_VALUE",
+        `Cannot read header of "${file}" line ${line}: bad value "${value}" for "${spec.key}"`,
+        { file, line, hint: `Expected ${spec.expected}` },
+      );
     }
+    header[spec.field] = parsed;
   }
-  return best;
-}
-
-/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
-export function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    rows.push([i]);
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        rows[0].push(j);
-        continue;
-      }
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, rows[i - 2][j - 2] + 1);
-      }
-      rows[i].push(d);
-    }
-  }
-  return rows[a.length][b.length];
-}
-
-function buildHeader(
-  values: Partial<Record<HeaderKey, { value: string; line: number }>>,
-  file: string,
-): Header {
-  const bad = (key: HeaderKey, expected: string): never => {
-    const { value, line } = values[key]!;
-    throw new StrataError(
-      "HEADER_BAD_VALUE",
-      `Cannot read header of "${file}" line ${line}: bad value "${value}" for "${key}"`,
-      { file, line, hint: `Expected ${expected}` },
-    );
-  };
-  const text = (key: HeaderKey) => values[key]?.value;
-  const header: {
-    -readonly [K in keyof Header]: Header[K];
-  } = {};
-  if (values.message) header.message = text("message");
-  if (values.created) header.created = text("created");
-  if (values.author) header.author = text("author");
-  if (values.revises) {
-    const v = text("revises")!;
-    header.revises = /^\d+$/.test(v) ? BigInt(v) : bad("revises", "a version number, e.g. 0003");
-  }
-  if (values.transaction) {
-    const v = parseBoolean(text("transaction")!);
-    header.transaction = v ?? bad("transaction", '"true" or "false"');
-  }
-  for (
-    const [key, field] of [["lock-timeout", "lockTimeout"], [
-      "statement-timeout",
-      "statementTimeout",
-    ]] as const
-  ) {
-    if (!values[key]) continue;
-    header[field] = parseDuration(text(key)!) ??
-      bad(key, 'a duration such as "500ms", "5s", "2min" or "1h"');
-  }
-  return header;
-}
-
-/** `true`/`false` (any case) to a boolean; undefined for anything else. */
-export function parseBoolean(value: string): boolean | undefined {
-  const v = value.toLowerCase();
-  if (v === "true") return true;
-  if (v === "false") return false;
-  return undefined;
-}
-
-/**
- * A duration such as `500ms`, `5s`, `2min`, `1.5h` to whole milliseconds;
- * undefined when the text is not one.
- */
-export function parseDuration(value: string): number | undefined {
-  const m = DURATION.exec(value.trim().toLowerCase());
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+  return header as Header;
 }

@@ -7,7 +7,7 @@
 
 import { StrataError } from "./errors.ts";
 import { compareBig } from "./files.ts";
-import { currentVersion, findStateProblems, versionLabel } from "./state.ts";
+import { currentVersion, findStateProblems, type StateProblem, versionLabel } from "./state.ts";
 import type { AppliedRow, Migration, Plan, Step } from "./types.ts";
 
 /** Where a command should take the database. */
@@ -21,6 +21,8 @@ export type Target =
 export interface PlanOptions {
   readonly allowDrift?: boolean;
   readonly allowOutOfOrder?: boolean;
+  /** Versions whose applied file was edited (from `findEdited`); see `findStateProblems`. */
+  readonly edited?: ReadonlySet<bigint>;
 }
 
 /**
@@ -56,17 +58,17 @@ function refuseStateProblems(
   applied: readonly AppliedRow[],
   options: PlanOptions,
 ): void {
-  const problems = findStateProblems(migrations, applied);
+  const problems = findStateProblems(migrations, applied, options.edited);
   const interrupted = problems.filter((p) => p.kind === "interrupted");
   if (interrupted.length > 0) {
-    const v = versionLabel(migrations, interrupted[0].version);
+    const first = interrupted[0];
     throw new StrataError(
       "INTERRUPTED_MIGRATION",
-      `Cannot run: a non-transactional migration was interrupted`,
+      `Cannot run: a statement-by-statement migration was interrupted while ` +
+        (first.direction === "down" ? "being reverted (downgrade)" : "being applied (upgrade)"),
       {
         details: interrupted.map((p) => p.message),
-        hint: `Check what it left behind, finish or undo it by hand, then record the true state ` +
-          `with "strata stamp ${v}" (it ran) or "strata stamp <previous version>" (it did not)`,
+        hint: interruptedHint(migrations, first),
       },
     );
   }
@@ -84,6 +86,19 @@ function refuseStateProblems(
       },
     );
   }
+}
+
+/** The stamp commands that record the truth after an interruption, for its direction. */
+function interruptedHint(migrations: readonly Migration[], p: StateProblem): string {
+  const v = versionLabel(migrations, p.version);
+  const index = migrations.findIndex((m) => m.version === p.version);
+  const before = index > 0 ? migrations[index - 1].versionText : "base";
+  const check = "Check what it left behind and finish or undo it by hand, then record the truth: ";
+  return p.direction === "down"
+    ? check + `"strata stamp ${before}" if its down file finished (${v} is reverted), or ` +
+      `"strata stamp ${v}" if you restored what it had undone (${v} stays applied)`
+    : check + `"strata stamp ${v}" if its up file finished (${v} is applied), or ` +
+      `"strata stamp ${before}" if you undid what it had done (${v} is not applied)`;
 }
 
 /**
@@ -285,9 +300,10 @@ export function planStamp(
     remove: [...applied].filter((r) => !within(r.version)).sort((a, b) =>
       compareBig(b.version, a.version)
     ),
-    resolve: migrations.filter((m) =>
-      within(m.version) && byVersion.get(m.version)?.state === "started"
-    ),
+    resolve: migrations.filter((m) => {
+      const state = byVersion.get(m.version)?.state;
+      return within(m.version) && (state === "started" || state === "reverting");
+    }),
     to: limit,
   };
 }
@@ -318,5 +334,6 @@ export function assumeApplied(migrations: readonly Migration[], from: string): A
     executionMs: null,
     appliedBy: "",
     strataVersion: "",
+    fileHash: null,
   }));
 }

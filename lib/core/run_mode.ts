@@ -27,8 +27,13 @@ export function decideRunMode(
 ): RunMode {
   const { header, file } = options;
   refusePsqlFeatures(statements, file);
+  refuseSettings(statements, file);
   if (header.transaction === false) {
-    return mode("none", 'the header says "transaction: false": statement by statement', text);
+    return statementByStatement(
+      'the header says "transaction: false": statement by statement',
+      text,
+      { statements, file },
+    );
   }
   const control = statements.filter((s) => s.kind === "transaction-control");
   const noTx = statements.filter((s) => s.kind === "no-transaction");
@@ -47,10 +52,10 @@ export function decideRunMode(
     };
   }
   if (header.transaction === undefined && noTx.length === statements.length) {
-    return mode(
-      "none",
+    return statementByStatement(
       "outside a transaction: every statement cannot run in a transaction block",
       text,
+      { statements, file },
     );
   }
   throw refusal(file, header, control[0] ?? noTx[0]);
@@ -58,6 +63,100 @@ export function decideRunMode(
 
 function mode(kind: RunMode["kind"], reason: string, body: string): RunMode {
   return { kind, reason, body, unwrapped: false };
+}
+
+function statementByStatement(
+  reason: string,
+  text: string,
+  at: { statements: readonly Statement[]; file: string },
+): RunMode {
+  return { ...mode("none", reason, text), blockStarts: transactionBlocks(at.statements, at.file) };
+}
+
+/**
+ * For each statement, the index of the statement that opened the transaction
+ * block it runs in (null outside one), following the file's own BEGIN,
+ * COMMIT, ROLLBACK and `AND CHAIN`. Throws `RUN_MODE_REFUSED` for a file that
+ * ends inside a block: its work would be committed or lost by whatever strata
+ * sends next.
+ */
+export function transactionBlocks(
+  statements: readonly Statement[],
+  file: string,
+): (number | null)[] {
+  const out: (number | null)[] = [];
+  let open: number | null = null;
+  let opener: Statement | null = null;
+  for (let k = 0; k < statements.length; k++) {
+    const s = statements[k];
+    out.push(open);
+    if (s.kind !== "transaction-control") continue;
+    const effect = blockEffect(s.words);
+    if (effect === "open" && open === null) [open, opener] = [k, s];
+    else if (effect === "close") [open, opener] = [null, null];
+    else if (effect === "chain") [open, opener] = [k + 1, s];
+  }
+  if (opener !== null) {
+    throw new StrataError(
+      "RUN_MODE_REFUSED",
+      `Cannot run "${file}": the transaction opened on line ${opener.line} is never committed`,
+      {
+        file,
+        line: opener.line,
+        column: opener.column,
+        hint: "End the file's transaction with COMMIT (or ROLLBACK); strata runs " +
+          '"transaction: false" files statement by statement, exactly as written',
+      },
+    );
+  }
+  return out;
+}
+
+/** What a transaction-control statement does to the file's own block. */
+function blockEffect(w: readonly string[]): "open" | "close" | "chain" | "none" {
+  const [a, b] = w;
+  if (a === "BEGIN" || (a === "START" && b === "TRANSACTION")) return "open";
+  if (b === "PREPARED" || (a === "ROLLBACK" && b === "TO")) return "none";
+  if (a === "PREPARE") return "close";
+  if (a === "COMMIT" || a === "END" || a === "ABORT" || a === "ROLLBACK") {
+    return w.includes("CHAIN") && !w.includes("NO") ? "chain" : "close";
+  }
+  return "none";
+}
+
+const ON_VALUES = new Set(["ON", "TRUE", "YES", "1", "'ON'", "'TRUE'", "'YES'", "'1'"]);
+
+/**
+ * Refuse a file that turns standard_conforming_strings off (or back to a
+ * default that may be off): strata's lexer, its quoting and the server would
+ * then disagree about where strings end.
+ */
+function refuseSettings(statements: readonly Statement[], file: string): void {
+  for (const s of statements) {
+    const w = s.words;
+    let value: string | undefined;
+    if ((w[0] === "SET" || w[0] === "RESET") && w.includes("STANDARD_CONFORMING_STRINGS")) {
+      const m = /standard_conforming_strings\s*(?:=|\bto\b)?\s*([^\s;]*)/i.exec(s.normalized);
+      value = w[0] === "RESET" ? "DEFAULT" : (m?.[1] ?? "").toUpperCase();
+    } else if (w.includes("SET_CONFIG")) {
+      const m = /set_config\s*\(\s*'standard_conforming_strings'\s*,\s*('[^']*'|[^,)\s]*)/i
+        .exec(s.normalized);
+      value = m ? m[1].toUpperCase() : undefined;
+    }
+    if (value === undefined || ON_VALUES.has(value)) continue;
+    throw new StrataError(
+      "SETTING_REFUSED",
+      `Cannot run "${file}" line ${s.line}: it turns standard_conforming_strings off`,
+      {
+        file,
+        line: s.line,
+        column: s.column,
+        hint: "strata runs every migration with standard_conforming_strings = on, so backslashes " +
+          "in '' strings are ordinary characters; write E'...' strings where you need escapes, " +
+          "and remove this statement",
+      },
+    );
+  }
 }
 
 function isWrapper(statements: readonly Statement[], control: readonly Statement[]): boolean {

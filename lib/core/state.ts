@@ -14,6 +14,8 @@ export interface StateProblem {
   readonly kind: "drift" | "missing-file" | "interrupted" | "out-of-order";
   readonly version: bigint;
   readonly message: string;
+  /** For `interrupted`: which way the migration was going. */
+  readonly direction?: "up" | "down";
 }
 
 /** The highest applied version, or null at base. */
@@ -23,21 +25,32 @@ export function currentVersion(applied: readonly AppliedRow[]): bigint | null {
   return max;
 }
 
-/** Every disagreement between the applied rows and the files, in version order. */
+/**
+ * Every disagreement between the applied rows and the files, in version
+ * order. `edited` holds the versions whose checksum no longer matches (from
+ * `findEdited`, which understands older checksum algorithms); without it the
+ * recorded and current checksums are compared as text.
+ */
 export function findStateProblems(
   migrations: readonly Migration[],
   applied: readonly AppliedRow[],
+  edited?: ReadonlySet<bigint>,
 ): StateProblem[] {
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   const problems: StateProblem[] = [];
   for (const row of [...applied].sort((a, b) => compareBig(a.version, b.version))) {
     const m = byVersion.get(row.version);
     const label = m ? `"${m.up.fileName}"` : `version ${row.version} (${row.name})`;
-    if (row.state === "started") {
+    if (row.state !== "applied") {
+      const way = row.state === "reverting" ? "being reverted" : "being applied";
       problems.push({
         kind: "interrupted",
         version: row.version,
-        message: `${label} was interrupted at statement ${(row.statementIndex ?? 0) + 1}`,
+        message: `${label} was interrupted while ${way}, at statement ` +
+          `${(row.statementIndex ?? 0) + 1} of its ${
+            row.state === "reverting" ? "down" : "up"
+          } file`,
+        direction: row.state === "reverting" ? "down" : "up",
       });
     }
     if (!m) {
@@ -46,7 +59,7 @@ export function findStateProblems(
         version: row.version,
         message: `${label} is applied but its file is gone`,
       });
-    } else if (m.checksum !== row.checksum) {
+    } else if (edited ? edited.has(row.version) : m.checksum !== row.checksum) {
       problems.push({
         kind: "drift",
         version: row.version,
@@ -78,9 +91,10 @@ export function findOutOfOrder(
 export function findAllProblems(
   migrations: readonly Migration[],
   applied: readonly AppliedRow[],
+  edited?: ReadonlySet<bigint>,
 ): StateProblem[] {
   return [
-    ...findStateProblems(migrations, applied),
+    ...findStateProblems(migrations, applied, edited),
     ...findOutOfOrder(migrations, applied).map((m) => ({
       kind: "out-of-order" as const,
       version: m.version,

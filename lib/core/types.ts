@@ -17,6 +17,12 @@ export interface RunMode {
   readonly body: string;
   /** True when the file's own BEGIN/COMMIT wrapper was dropped. */
   readonly unwrapped: boolean;
+  /**
+   * For a statement-by-statement file: per statement, the index of the
+   * statement that opened the file's own transaction block it runs in (null
+   * outside one). Rolling that block back undoes everything from there.
+   */
+  readonly blockStarts?: readonly (number | null)[];
 }
 
 /** One parsed `.up.sql` or `.down.sql` file. */
@@ -40,8 +46,10 @@ export interface Migration {
   readonly name: string;
   /** The header's message, or the name with `_` as spaces. */
   readonly message: string;
-  /** `t1:sha256:<hex>` over the up file's tokens and execution-relevant header keys. */
+  /** `t2:sha256:<hex>` over the up file's tokens and execution-relevant header keys. */
   readonly checksum: string;
+  /** SHA-256 (hex) of the up file's bytes, recorded beside the checksum; undefined when not computed. */
+  readonly fileHash?: string;
   readonly up: MigrationFile;
   /** Null when there is no down file: the migration is irreversible. */
   readonly down: MigrationFile | null;
@@ -52,15 +60,20 @@ export interface AppliedRow {
   readonly version: bigint;
   readonly name: string;
   readonly checksum: string;
-  /** `applied`, or `started` for a non-transactional migration that never finished. */
-  readonly state: "applied" | "started";
-  /** For `started`: the 0-based index of the statement that was running. */
+  /**
+   * `applied`; or, for a statement-by-statement migration that never
+   * finished, `started` (it was being applied) or `reverting` (its down ran).
+   */
+  readonly state: "applied" | "started" | "reverting";
+  /** For an interrupted row: the 0-based index of the statement that was running. */
   readonly statementIndex: number | null;
   readonly appliedOrder: number;
   readonly appliedAt: Date;
   readonly executionMs: number | null;
   readonly appliedBy: string;
   readonly strataVersion: string;
+  /** SHA-256 of the up file's bytes when it was recorded (null before format 2). */
+  readonly fileHash: string | null;
 }
 
 /** One step of a plan. */

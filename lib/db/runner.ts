@@ -1,29 +1,34 @@
 /**
  * Execute a plan on a `Db`. A transactional migration is one message (BEGIN;
- * SET LOCAL …; the file; the version-table and log writes; COMMIT), atomic
- * with its record and one round trip; one that fails only on its lock timeout
- * (SQLSTATE 55P03) is retried with backoff. A non-transactional migration
- * runs statement by statement between a `started` row and its final record,
- * so an interruption stays visible. `singleTransaction` wraps the whole plan.
+ * SET LOCAL …; the file; the version-table and log writes; COMMIT; the
+ * session restored), atomic with its record and one round trip; one that
+ * fails only on its lock timeout (SQLSTATE 55P03) is retried with backoff. A
+ * statement-by-statement migration runs between a `started` (or
+ * `reverting`) row and its final record, so an interruption stays visible.
+ * `singleTransaction` wraps the whole plan.
  *
  * @module
  */
 
 import { type DbServerError, isDbServerError } from "../core/db_error.ts";
-import { type ErrorCode, StrataError } from "../core/errors.ts";
-import { caretSnippet, locatePosition } from "../core/location.ts";
 import {
-  renderMarkFinished,
-  renderMarkStarted,
-  renderMarkStatement,
+  type FailureContext,
+  isBookkeepingError,
+  locateBatchStep,
+  migrationFailure,
+  type Signal,
+  stoppedBefore,
+} from "../core/failure.ts";
+import { RESTORE_SESSION } from "../core/session_sql.ts";
+import {
   renderSessionTimeouts,
+  renderStatementMark,
   renderTransactionalStep,
   type ScriptContext,
   stepFile,
-  type StepSql,
 } from "../core/script.ts";
-import { recordFailure } from "./store.ts";
 import type { Db, Plan, Step } from "../core/types.ts";
+import { renderFailureLog, renderMarkFinished, renderMarkStarted } from "../core/version_table.ts";
 
 /** Progress of a run, for output. */
 export type RunEvent =
@@ -43,37 +48,22 @@ export interface RunOptions extends ScriptContext {
   /** Directory shown in front of file names in error locations. */
   readonly dir: string;
   readonly onEvent?: (event: RunEvent) => void;
-  /** Retries of a transactional migration that failed with SQLSTATE 55P03 (default 3). */
-  readonly lockRetries?: number;
+  /** Retries of a transactional migration that failed with SQLSTATE 55P03. */
+  readonly lockRetries: number;
   /** Run every step inside one transaction (all transactional steps only). */
   readonly singleTransaction?: boolean;
   /** The signal received, if any: checked between steps, and to classify a cancelled statement. */
-  readonly stopSignal?: () => "SIGINT" | "SIGTERM" | null;
+  readonly stopSignal?: () => Signal | null;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-}
-
-/** Where a failure happened, for the error message. */
-interface FailurePoint {
-  readonly plan: Plan;
-  readonly index: number;
-  /** The file text the position is mapped into. */
-  readonly text: string;
-  /**
-   * Added to the server's 0-based character position to get a position in
-   * `text`: negative when strata's own SQL came first in the message, positive
-   * when the message was one statement from inside the file.
-   */
-  readonly offset: number;
-  /** For a non-transactional step: the 0-based statement that failed, and how many there are. */
-  readonly statement?: { readonly index: number; readonly count: number };
 }
 
 /**
  * Run every step in order; returns the total milliseconds. On failure throws
  * `MIGRATION_FAILED` (file:line:col, the line with a caret, the server's
- * message, detail and hint, and what was and was not applied), or
- * `INTERRUPTED_BY_SIGINT` / `INTERRUPTED_BY_SIGTERM` after a signal.
+ * message, detail and hint, and what was and was not applied, also as
+ * `partial`), `BOOKKEEPING_FAILED` when strata's own write failed after the
+ * file, or `INTERRUPTED_BY_SIGINT` / `INTERRUPTED_BY_SIGTERM` after a signal.
  */
 export async function runPlan(db: Db, plan: Plan, options: RunOptions): Promise<number> {
   const now = options.now ?? (() => performance.now());
@@ -92,6 +82,18 @@ export async function runPlan(db: Db, plan: Plan, options: RunOptions): Promise<
     options.onEvent?.({ type: "done", step, ms: now() - t0 });
   }
   return now() - started;
+}
+
+function failureContext(options: RunOptions): FailureContext {
+  return {
+    dir: options.dir,
+    singleTransaction: options.singleTransaction === true,
+    signal: options.stopSignal?.() ?? null,
+  };
+}
+
+function refuseIfStopping(plan: Plan, index: number, options: RunOptions): void {
+  if (options.stopSignal?.()) throw stoppedBefore(plan, index, failureContext(options));
 }
 
 /** Texts of this size are sent as one message when everything runs in one transaction. */
@@ -124,12 +126,15 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
     } catch (err) {
       await rollbackQuietly(db);
       if (!isDbServerError(err)) throw err;
-      const at = locateBatchStep(err, { prefix, pieces, first });
-      throw failure(
-        err,
-        { plan, index: at.index, text: parts[at.index].body, offset: -at.offset },
-        options,
-      );
+      const at = locateBatchStep(err.position, { prefix, pieces, first });
+      const bodyEnd = at.offset + [...parts[at.index].body].length;
+      throw migrationFailure(err, {
+        plan,
+        index: at.index,
+        text: parts[at.index].body,
+        offset: -at.offset,
+        bookkeeping: isOwnError(err, bodyEnd, plan.steps[at.index], options),
+      }, failureContext(options));
     }
     for (let i = first; i <= last; i++) {
       options.onEvent?.({ type: "done", step: plan.steps[i], ms: null });
@@ -139,38 +144,11 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
   }
 }
 
-/** Which step of a batch a server error position falls in, and where that step's body starts. */
-function locateBatchStep(
-  err: DbServerError,
-  batch: { prefix: string; pieces: readonly StepSql[]; first: number },
-): { index: number; offset: number } {
-  const position = (err.position ?? 1) - 1;
-  let chars = [...batch.prefix].length;
-  for (let k = 0; k < batch.pieces.length; k++) {
-    const p = batch.pieces[k];
-    const bodyStart = chars + [...p.prefix].length;
-    const end = bodyStart + [...p.body].length + [...p.suffix].length;
-    if (position < end || k === batch.pieces.length - 1) {
-      return { index: batch.first + k, offset: bodyStart };
-    }
-    chars = end;
-  }
-  return { index: batch.first, offset: 0 };
-}
-
-function refuseIfStopping(plan: Plan, index: number, options: RunOptions): void {
-  const signal = options.stopSignal?.();
-  if (!signal) return;
-  throw new StrataError(
-    signalCode(signal),
-    `Stopped by ${signal} before "${label(plan.steps[index])}"`,
-    {
-      details: summary(plan, index, {
-        single: options.singleTransaction === true,
-        state: "not started",
-      }),
-    },
-  );
+function isOwnError(err: DbServerError, bodyEnd: number, step: Step, options: RunOptions): boolean {
+  const file = stepFile(step);
+  const last = file.statements.at(-1);
+  const bodyClosed = last === undefined || file.text.slice(last.sqlStart, last.end).endsWith(";");
+  return isBookkeepingError(err, { bodyEnd, tableName: options.table.name, bodyClosed });
 }
 
 async function runTransactional(
@@ -181,7 +159,6 @@ async function runTransactional(
 ): Promise<void> {
   const step = plan.steps[index];
   const sql = renderTransactionalStep(step, options);
-  const retries = options.lockRetries ?? 3;
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   for (let attempt = 0;; attempt++) {
     const t0 = performance.now();
@@ -191,14 +168,21 @@ async function runTransactional(
     } catch (err) {
       await rollbackQuietly(db);
       if (!isDbServerError(err)) throw err;
-      if (err.sqlstate === "55P03" && attempt < retries && !options.stopSignal?.()) {
+      if (err.sqlstate === "55P03" && attempt < options.lockRetries && !options.stopSignal?.()) {
         const delayMs = Math.min(100 * 2 ** attempt, 2000);
+        const retries = options.lockRetries;
         options.onEvent?.({ type: "retry", step, attempt: attempt + 1, retries, delayMs });
         await sleep(delayMs);
         continue;
       }
       await logFailure(db, step, options, err, performance.now() - t0);
-      throw failure(err, { plan, index, text: sql.body, offset: -[...sql.prefix].length }, options);
+      throw migrationFailure(err, {
+        plan,
+        index,
+        text: sql.body,
+        offset: -[...sql.prefix].length,
+        bookkeeping: isOwnError(err, [...sql.prefix, ...sql.body].length, step, options),
+      }, failureContext(options));
     }
   }
 }
@@ -212,40 +196,66 @@ async function runStatements(
   const step = plan.steps[index];
   const file = stepFile(step);
   const t0 = performance.now();
-  const timeouts = renderSessionTimeouts(file.header);
-  await db.runScript(renderMarkStarted(step, options));
-  if (timeouts.set) await db.runScript(timeouts.set);
+  await db.runScript(renderMarkStarted(step, options) + renderSessionTimeouts(file.header));
   const count = file.statements.length;
   for (let k = 0; k < count; k++) {
     const s = file.statements[k];
-    if (k > 0) await db.runScript(renderMarkStatement(step, k, options));
+    const mark = renderStatementMark(step, k, options);
+    if (mark) await db.runScript(mark);
     try {
       await db.runScript(file.text.slice(s.sqlStart, s.end));
     } catch (err) {
       if (!isDbServerError(err)) throw err;
+      const firstLost = await recoverAfterStatement(db, file.runMode.blockStarts?.[k] ?? null, k);
       await logFailure(db, step, options, err, performance.now() - t0);
-      const before = [...file.text.slice(0, s.sqlStart)].length;
-      throw failure(err, {
+      throw migrationFailure(err, {
         plan,
         index,
         text: file.text,
-        offset: before,
-        statement: { index: k, count },
-      }, options);
+        offset: [...file.text.slice(0, s.sqlStart)].length,
+        statement: { index: k, count, firstLost },
+      }, failureContext(options));
     }
   }
-  if (timeouts.reset) await db.runScript(timeouts.reset);
-  await db.runScript(renderMarkFinished(step, performance.now() - t0, options));
+  await db.runScript(RESTORE_SESSION + renderMarkFinished(step, performance.now() - t0, options));
 }
 
-async function logFailure(db: Db, step: Step, options: RunOptions, err: DbServerError, ms: number) {
-  await recordFailure(db, options.table, {
-    migration: step.migration,
-    direction: step.kind,
-    ms,
-    detail: `${err.sqlstate} ${err.message}`,
-    strataVersion: options.strataVersion,
-  });
+/**
+ * After a failed statement of a statement-by-statement file: roll back the
+ * file's own transaction if the session is in one (the server says so), put
+ * the session back, and return the index of the first statement whose
+ * effects are gone.
+ */
+async function recoverAfterStatement(
+  db: Db,
+  blockStart: number | null,
+  failed: number,
+): Promise<number> {
+  let inBlock = false;
+  try {
+    inBlock = (await db.transactionStatus()) !== "idle";
+    await db.runScript((inBlock ? "ROLLBACK;\n" : "") + RESTORE_SESSION);
+  } catch {
+    // The session is gone; the server rolled back whatever was open.
+  }
+  return inBlock ? (blockStart ?? failed) : failed;
+}
+
+/** Append the failure to the log table, after the rollback (best effort: never throws). */
+async function logFailure(
+  db: Db,
+  step: Step,
+  options: RunOptions,
+  err: DbServerError,
+  ms: number,
+): Promise<void> {
+  try {
+    await db.runScript(
+      renderFailureLog(step, { ms, detail: `${err.sqlstate} ${err.message}` }, options),
+    );
+  } catch {
+    // The failure itself is what the user must see; a lost audit row must not hide it.
+  }
 }
 
 async function rollbackQuietly(db: Db): Promise<void> {
@@ -254,84 +264,4 @@ async function rollbackQuietly(db: Db): Promise<void> {
   } catch {
     // Not in a transaction (or the connection is gone, which rolls back too).
   }
-}
-
-function signalCode(signal: "SIGINT" | "SIGTERM"): ErrorCode {
-  return signal === "SIGINT" ? "INTERRUPTED_BY_SIGINT" : "INTERRUPTED_BY_SIGTERM";
-}
-
-function label(step: Step): string {
-  return stepFile(step).fileName;
-}
-
-function failure(err: DbServerError, at: FailurePoint, options: RunOptions): StrataError {
-  const step = at.plan.steps[at.index];
-  const file = stepFile(step);
-  const path = joinPath(options.dir, file.fileName);
-  const loc = err.position ? locatePosition(at.text, err.position, -at.offset) : undefined;
-  const details = [loc ? `at ${path}:${loc.line}:${loc.column}` : `in ${path}`];
-  if (loc) details.push(...caretSnippet(loc));
-  if (err.sqlstate) details.push(`SQLSTATE ${err.sqlstate}`);
-  if (err.detail) details.push(`detail: ${err.detail}`);
-  if (err.where) details.push(`context: ${err.where.split("\n")[0]}`);
-  if (err.sqlstate === "53200") {
-    details.push(
-      "the server ran out of lock table space: one transaction touched too many objects; raise " +
-        "max_locks_per_transaction, or run without --single-transaction",
-    );
-  }
-  if (at.statement) {
-    details.push(
-      `it runs outside a transaction: statements 1 to ${at.statement.index} of ` +
-        `${at.statement.count} were applied and remain; statement ${at.statement.index + 1} failed`,
-    );
-  }
-  details.push(...summary(at.plan, at.index, {
-    single: options.singleTransaction === true,
-    state: at.statement ? "interrupted" : "rolled back",
-  }));
-  const signal = options.stopSignal?.();
-  const code = signal && err.sqlstate === "57014" ? signalCode(signal) : "MIGRATION_FAILED";
-  const message = code === "MIGRATION_FAILED"
-    ? `Migration "${file.fileName}" failed: ${err.message}`
-    : `Stopped by ${signal} during "${file.fileName}": the running statement was cancelled`;
-  return new StrataError(code, message, {
-    file: file.fileName,
-    line: loc?.line,
-    column: loc?.column,
-    details,
-    hint: at.statement
-      ? `"${file.fileName}" is now marked interrupted. Inspect the database, finish or undo the ` +
-        `rest by hand, then record the truth with "strata stamp VERSION"`
-      : err.hint,
-    cause: err,
-  });
-}
-
-function joinPath(dir: string, name: string): string {
-  return dir ? `${dir.replace(/\/+$/, "")}/${name}` : name;
-}
-
-function summary(
-  plan: Plan,
-  index: number,
-  options: { single: boolean; state: "rolled back" | "interrupted" | "not started" },
-): string[] {
-  const labels = (steps: readonly Step[]) => steps.map((s) => s.migration.versionText).join(", ");
-  const verb = plan.direction === "up" ? "applied" : "reverted";
-  const done = plan.steps.slice(0, index);
-  const rest = plan.steps.slice(index + 1);
-  const failed = plan.steps[index].migration.versionText;
-  if (options.single) {
-    return [`the single transaction was rolled back: nothing was ${verb} (${labels(plan.steps)})`];
-  }
-  return [
-    done.length ? `${verb} before the failure: ${labels(done)}` : `nothing was ${verb} before it`,
-    {
-      "rolled back": `${failed} was rolled back: nothing of it remains`,
-      "interrupted": `${failed} is marked interrupted`,
-      "not started": `${failed} was not started`,
-    }[options.state],
-    rest.length ? `not run: ${labels(rest)}` : "no further migrations were planned",
-  ];
 }

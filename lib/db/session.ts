@@ -7,6 +7,7 @@
 
 import { StrataError } from "../core/errors.ts";
 import { quoteTable } from "../core/quote.ts";
+import { LOCK_HOLDERS, PREPARE_SESSION, TRY_LOCK, UNLOCK } from "../core/session_sql.ts";
 import type { Db, TableName } from "../core/types.ts";
 
 interface Preflight {
@@ -23,16 +24,8 @@ interface Preflight {
  * the first query of a session, so connection errors surface here.
  */
 export async function prepareSession(db: Db, options: { writable: boolean }): Promise<number> {
-  const [p] = await db.query<Preflight>(
-    `SELECT current_setting('server_version_num')::int AS version,
-            pg_is_in_recovery() AS in_recovery,
-            current_setting('default_transaction_read_only') AS default_ro,
-            current_setting('transaction_read_only') AS tx_ro,
-            set_config('idle_in_transaction_session_timeout', '0', false),
-            CASE WHEN current_setting('server_version_num')::int >= 140000
-                 THEN set_config('idle_session_timeout', '0', false) ||
-                      set_config('client_connection_check_interval', '2000', false) END`,
-  );
+  const [p] = await db.query<Preflight>(PREPARE_SESSION);
+
   if (options.writable && (p.in_recovery || p.default_ro === "on" || p.tx_ro === "on")) {
     const why = p.in_recovery
       ? "it is a hot standby (in recovery)"
@@ -73,9 +66,7 @@ export async function acquireLock(
   let delay = 50;
   let told = false;
   while (true) {
-    const [row] = await db.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [
-      String(key),
-    ]);
+    const [row] = await db.query<{ ok: boolean }>(TRY_LOCK, [String(key)]);
     if (row.ok) return key;
     const signal = options.stopSignal?.();
     if (signal) {
@@ -114,13 +105,8 @@ async function lockTimeout(
 ): Promise<StrataError> {
   const hi = (key >> 32n) & 0xffffffffn;
   const lo = key & 0xffffffffn;
-  const holders = await db.query<Holder>(
-    `SELECT a.pid, a.application_name, a.client_addr::text AS client_addr, a.backend_start, a.state
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-        AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.pid <> pg_backend_pid()`,
-    [String(hi), String(lo)],
-  );
+  const holders = await db.query<Holder>(LOCK_HOLDERS, [String(hi), String(lo)]);
+
   const details = holders.map((h) =>
     `held by pid ${h.pid}, application_name "${h.application_name ?? ""}", client ` +
     `${h.client_addr ?? "local socket"}, connected since ${h.backend_start?.toISOString() ?? "?"}` +
@@ -146,7 +132,7 @@ async function lockTimeout(
 export async function releaseLock(db: Db, key: bigint): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await db.query("SELECT pg_advisory_unlock($1)", [String(key)]);
+      await db.query(UNLOCK, [String(key)]);
       return;
     } catch {
       // Retried once; after that the session's end releases the lock.

@@ -1,19 +1,32 @@
 /**
- * The version table and its log table: existence and format checks, creation,
- * reads, and the failure record. Every identifier is quoted; every value is a
- * parameter.
+ * The version table and its log table on a `Db`: format checks, creation,
+ * upgrades of older formats, and reads. The SQL is rendered by
+ * `core/version_table.ts`; this module only executes it and turns server
+ * errors into StrataErrors that name the table and the fix.
  *
  * @module
  */
 
+import { isDbServerError } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
-import { quoteIdent, quoteTable } from "../core/quote.ts";
-import { renderVersionTableDdl, TABLE_COMMENT, TABLE_FORMAT } from "../core/script.ts";
-import type { AppliedRow, Db, Migration, TableName } from "../core/types.ts";
+import type { AppliedRow, Db, TableName } from "../core/types.ts";
+import {
+  parseTableComment,
+  queryCheckConstraints,
+  queryLog,
+  queryRows,
+  queryTableInfo,
+  renderCreateTables,
+  renderFormatUpgrade,
+  TABLE_FORMAT,
+  type TableContext,
+} from "../core/version_table.ts";
 
-/** What the database holds: whether the table exists, and its rows in version order. */
+/** What the database holds: whether the table exists, its format, and its rows in version order. */
 export interface StoredState {
   readonly exists: boolean;
+  /** The table's format (null when it does not exist). */
+  readonly format: number | null;
   readonly rows: readonly AppliedRow[];
 }
 
@@ -28,61 +41,68 @@ interface RawRow {
   version: string;
   name: string;
   checksum: string;
-  state: "applied" | "started";
+  state: AppliedRow["state"];
   statement_index: number | null;
   applied_order: string;
   applied_at: Date;
   execution_ms: number | null;
   applied_by: string;
   strata_version: string;
+  file_hash: string | null;
+}
+
+function displayName(table: TableName): string {
+  return `${table.schema}.${table.name}`;
 }
 
 async function tableInfo(db: Db, table: TableName): Promise<TableInfo> {
-  const [info] = await db.query<TableInfo>(
-    `SELECT to_regclass($1) IS NOT NULL AS table_exists,
-            to_regclass($2) IS NOT NULL AS log_exists,
-            to_regnamespace($3) IS NOT NULL AS schema_exists,
-            obj_description(to_regclass($1), 'pg_class') AS comment`,
-    [quoteTable(table), quoteTable(table, "_log"), quoteIdent(table.schema)],
-  );
+  const q = queryTableInfo(table);
+  const [info] = await guard(() => db.query<TableInfo>(q.text, q.params), {
+    action: `look up the version table "${displayName(table)}"`,
+    fix: `Grant the role USAGE on schema "${table.schema}"`,
+  });
   return info;
 }
 
-function checkFormat(table: TableName, info: TableInfo): void {
-  if (info.comment === TABLE_COMMENT && info.log_exists) return;
-  const newer = /^strata version table, format (\d+)$/.exec(info.comment ?? "");
-  const name = `${table.schema}.${table.name}`;
-  if (newer && Number(newer[1]) > TABLE_FORMAT) {
+/** The table's format; throws `TABLE_FORMAT` for a table strata did not make or cannot read. */
+function checkFormat(table: TableName, info: TableInfo): number {
+  const format = parseTableComment(info.comment);
+  const name = displayName(table);
+  if (format !== null && format > TABLE_FORMAT) {
     throw new StrataError(
       "TABLE_FORMAT",
-      `Cannot use version table "${name}": it has format ${newer[1]}, written by a newer strata`,
-      { hint: `This strata understands format ${TABLE_FORMAT}; upgrade strata` },
+      `Cannot use version table "${name}": it has format ${format}, written by a newer strata`,
+      { hint: `This strata understands formats 1 to ${TABLE_FORMAT}; upgrade strata` },
     );
   }
+  if (format !== null && info.log_exists) return format;
   throw new StrataError(
     "TABLE_FORMAT",
     `Cannot use "${name}" as the version table: ` +
-      (newer ? `its log table "${name}_log" is missing` : "it exists but was not made by strata"),
+      (format !== null
+        ? `its log table "${name}_log" is missing`
+        : "it exists but was not made by strata"),
     { hint: "Choose another name with --table, or move the existing table away" },
   );
 }
 
 /**
- * Read the applied rows. Returns `{exists: false, rows: []}` when the table
- * does not exist (nothing is created). Throws `TABLE_FORMAT` when a table of
- * that name exists but is not a strata version table of a known format.
+ * Read the applied rows. Returns `{exists: false, format: null, rows: []}`
+ * when the table does not exist (nothing is created); reads tables of any
+ * format up to this strata's without changing them. Throws `TABLE_FORMAT`
+ * when a table of that name exists but is not a strata version table of a
+ * known format, and `PERMISSION_DENIED` when the role may not read it.
  */
 export async function readState(db: Db, table: TableName): Promise<StoredState> {
   const info = await tableInfo(db, table);
-  if (!info.table_exists) return { exists: false, rows: [] };
-  checkFormat(table, info);
-  const raw = await db.query<RawRow>(
-    `SELECT version::text AS version, name, checksum, state, statement_index,
-            applied_order::text AS applied_order, applied_at, execution_ms, applied_by,
-            strata_version
-       FROM ${quoteTable(table)} ORDER BY version`,
-  );
-  return { exists: true, rows: raw.map(toAppliedRow) };
+  if (!info.table_exists) return { exists: false, format: null, rows: [] };
+  const format = checkFormat(table, info);
+  const raw = await guard(() => db.query<RawRow>(queryRows(table, format)), {
+    action: `read the version table "${displayName(table)}"`,
+    fix: `GRANT SELECT, INSERT, UPDATE, DELETE ON ${displayName(table)}, ` +
+      `${displayName(table)}_log TO the role strata connects as`,
+  });
+  return { exists: true, format, rows: raw.map(toAppliedRow) };
 }
 
 function toAppliedRow(r: RawRow): AppliedRow {
@@ -97,60 +117,50 @@ function toAppliedRow(r: RawRow): AppliedRow {
     executionMs: r.execution_ms,
     appliedBy: r.applied_by,
     strataVersion: r.strata_version,
+    fileHash: r.file_hash,
   };
 }
 
 /**
- * Create the version table and log table when missing (and the schema, only
- * when it does not exist, so no CREATE privilege on the database is needed
- * otherwise). Call it while holding the advisory lock. Throws `TABLE_FORMAT`
- * like `readState`.
+ * Make the tables ready for writing, while holding the advisory lock: create
+ * them (and the schema, only when it does not exist, so no CREATE privilege
+ * on the database is needed otherwise), or upgrade an older format in place
+ * in one logged transaction. Throws `TABLE_FORMAT` like `readState`, and `PERMISSION_DENIED`.
  */
-export async function ensureVersionTable(db: Db, table: TableName): Promise<void> {
-  const info = await tableInfo(db, table);
-  if (info.table_exists) return checkFormat(table, info);
-  const ddl = renderVersionTableDdl(table, { schema: !info.schema_exists });
-  await db.runScript(`BEGIN;\n${ddl}COMMIT;`);
+export async function ensureTables(db: Db, ctx: TableContext): Promise<void> {
+  const sql = await renderEnsureTables(db, ctx);
+  if (sql === "") return;
+  await guard(() => db.runScript(sql), {
+    action: `create or upgrade the version table "${displayName(ctx.table)}"`,
+    fix: `Grant the role CREATE on schema "${ctx.table.schema}" (or create the schema for it), ` +
+      "or choose a --table in a schema the role owns",
+  });
 }
 
-/** Append a failed attempt to the log table (best effort: never throws). */
-export async function recordFailure(
-  db: Db,
-  table: TableName,
-  entry: {
-    migration: Migration;
-    direction: "up" | "down";
-    ms: number;
-    detail: string;
-    strataVersion: string;
-  },
-): Promise<void> {
-  try {
-    await db.query(
-      `INSERT INTO ${quoteTable(table, "_log")}
-         (version, name, direction, checksum, execution_ms, outcome, detail, strata_version)
-       VALUES ($1, $2, $3, $4, $5, 'failed', $6, $7)`,
-      [
-        String(entry.migration.version),
-        entry.migration.name,
-        entry.direction,
-        entry.migration.checksum,
-        Math.round(entry.ms),
-        entry.detail,
-        entry.strataVersion,
-      ],
-    );
-  } catch {
-    // The failure itself is what the user must see; a lost audit row must not hide it.
-  }
+/**
+ * The SQL that `ensureTables` would run (empty when the tables are ready):
+ * the creation DDL, or the upgrade of an older format. Used by `--dry-run`
+ * so that the printed script does what the command would.
+ */
+export async function renderEnsureTables(db: Db, ctx: TableContext): Promise<string> {
+  const info = await tableInfo(db, ctx.table);
+  if (!info.table_exists) return renderCreateTables(ctx.table, { schema: !info.schema_exists });
+  const format = checkFormat(ctx.table, info);
+  if (format === TABLE_FORMAT) return "";
+  const q = queryCheckConstraints(ctx.table);
+  const checks = await db.query<{ name: string; def: string; is_log: boolean }>(q.text, q.params);
+  return renderFormatUpgrade(format, {
+    state: checks.filter((c) => !c.is_log && /\bstate\b/.test(c.def)).map((c) => c.name),
+    direction: checks.filter((c) => c.is_log && /\bdirection\b/.test(c.def)).map((c) => c.name),
+  }, ctx);
 }
 
 /** One entry of the log table. */
 export interface LogEntry {
   readonly id: string;
-  readonly version: string;
+  readonly version: string | null;
   readonly name: string;
-  readonly direction: "up" | "down" | "stamp";
+  readonly direction: "up" | "down" | "stamp" | "repair" | "adopt" | "format";
   readonly checksum: string | null;
   readonly at: Date;
   readonly by: string;
@@ -164,10 +174,30 @@ export async function readLog(db: Db, table: TableName, limit: number): Promise<
   const info = await tableInfo(db, table);
   if (!info.table_exists) return [];
   checkFormat(table, info);
-  return await db.query<LogEntry>(
-    `SELECT id::text AS id, version::text AS version, name, direction, checksum, at, by,
-            execution_ms, outcome, detail
-       FROM ${quoteTable(table, "_log")} ORDER BY id DESC LIMIT $1`,
-    [limit],
-  );
+  const q = queryLog(table, limit);
+  return await guard(() => db.query<LogEntry>(q.text, q.params), {
+    action: `read the log table "${displayName(table)}_log"`,
+    fix: `GRANT SELECT ON ${displayName(table)}_log TO the role strata connects as`,
+  });
+}
+
+/**
+ * Run `fn`; a server "permission denied" (SQLSTATE 42501) becomes
+ * `PERMISSION_DENIED` (exit 3) naming what strata tried and the fix.
+ */
+export async function guard<T>(
+  fn: () => Promise<T>,
+  what: { readonly action: string; readonly fix: string },
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isDbServerError(err) && err.sqlstate === "42501") {
+      throw new StrataError("PERMISSION_DENIED", `Cannot ${what.action}: ${err.message}`, {
+        hint: `${what.fix}; nothing was changed`,
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }

@@ -1,0 +1,74 @@
+/**
+ * Checksums of migration files, tagged with their algorithm so it can change:
+ * `t1:sha256:` (the first strata: fixed header keys, set or not) and
+ * `t2:sha256:` (only the execution-relevant keys that are set, so a key added
+ * to strata later changes no existing checksum). Both hash the lexer's
+ * normalised statements: comments dropped, white space outside literals
+ * folded. Pure (Web Crypto's digest is deterministic).
+ *
+ * @module
+ */
+
+import { headerChecksumText } from "./header_keys.ts";
+import type { AppliedRow, Migration, MigrationFile } from "./types.ts";
+
+/** The algorithms strata can compute; new rows are written with the last. */
+export type ChecksumAlgorithm = "t1" | "t2";
+
+/** The tag new rows are written with. */
+export const CURRENT_CHECKSUM: ChecksumAlgorithm = "t2";
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+function hashedText(file: MigrationFile, algorithm: ChecksumAlgorithm): string {
+  const h = file.header;
+  let text = algorithm === "t1"
+    ? `transaction=${h.transaction ?? ""}\nlock-timeout=${h.lockTimeout ?? ""}\n` +
+      `statement-timeout=${h.statementTimeout ?? ""}`
+    : `${headerChecksumText(h)}sql:`;
+  for (const s of file.statements) text += "\n" + s.normalized;
+  return text;
+}
+
+/** The checksum of an up file with `algorithm` (default: the current one). */
+export async function checksumOf(
+  file: MigrationFile,
+  algorithm: ChecksumAlgorithm = CURRENT_CHECKSUM,
+): Promise<string> {
+  const bytes = new TextEncoder().encode(hashedText(file, algorithm));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  let hex = `${algorithm}:sha256:`;
+  for (const b of digest) hex += HEX[b];
+  return hex;
+}
+
+/** The algorithm of a recorded checksum, or undefined for a tag this strata does not know. */
+export function checksumAlgorithm(recorded: string): ChecksumAlgorithm | undefined {
+  const tag = recorded.slice(0, recorded.indexOf(":"));
+  return tag === "t1" || tag === "t2" ? tag : undefined;
+}
+
+/**
+ * Whether the file still has the checksum that was recorded: compared with
+ * the algorithm the recorded value was made with. False for an unknown tag.
+ */
+export async function checksumMatches(migration: Migration, recorded: string): Promise<boolean> {
+  if (recorded === migration.checksum) return true;
+  const algorithm = checksumAlgorithm(recorded);
+  if (algorithm === undefined || algorithm === CURRENT_CHECKSUM) return false;
+  return (await checksumOf(migration.up, algorithm)) === recorded;
+}
+
+/** The versions of applied rows whose file was edited since (rows without a file are left out). */
+export async function findEdited(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+): Promise<Set<bigint>> {
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  const edited = new Set<bigint>();
+  await Promise.all(applied.map(async (row) => {
+    const m = byVersion.get(row.version);
+    if (m && !(await checksumMatches(m, row.checksum))) edited.add(row.version);
+  }));
+  return edited;
+}

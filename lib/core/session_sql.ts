@@ -1,0 +1,70 @@
+/**
+ * The SQL of strata's own session: preparing it, putting it back after each
+ * migration file, and the advisory lock. Every name is schema-qualified and
+ * every parameter typed, so nothing another role creates (a function
+ * `public.pg_try_advisory_lock(text)`, an operator, a type) and no
+ * search_path a migration leaves behind can take these statements over.
+ * Pure.
+ *
+ * @module
+ */
+
+/**
+ * The session settings strata relies on, as one statement: idle timeouts off
+ * (a slow deploy must not lose its lock), standard_conforming_strings on
+ * (strata's lexer and quoting assume it), and on PostgreSQL 14+ a client
+ * connection check so a killed strata frees its lock within seconds.
+ */
+export const SESSION_SETTINGS =
+  "SELECT pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false),\n" +
+  "       pg_catalog.set_config('standard_conforming_strings', 'on', false),\n" +
+  "       CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4\n" +
+  "                 OPERATOR(pg_catalog.>=) 140000\n" +
+  "            THEN pg_catalog.set_config('idle_session_timeout', '0', false)\n" +
+  "                 OPERATOR(pg_catalog.||)\n" +
+  "                 pg_catalog.set_config('client_connection_check_interval', '2000', false)\n" +
+  "       END;\n";
+
+/**
+ * Put the session back as strata prepared it, after every migration file
+ * (and between the files of one --single-transaction batch): every setting a
+ * file changed with SET or set_config(..., false), its SET ROLE and SET
+ * SESSION AUTHORIZATION. Settings given at connection time (the URL's
+ * `options`, the role's and database's defaults) are what RESET ALL returns
+ * to. Not restored: temporary tables, prepared statements, LISTEN, cursors
+ * held open.
+ */
+export const RESTORE_SESSION = "RESET ALL;\nRESET SESSION AUTHORIZATION;\n" + SESSION_SETTINGS;
+
+/** The first query of a session: facts for the preflight, and strata's settings applied. */
+export const PREPARE_SESSION =
+  `SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4 AS version,
+          pg_catalog.pg_is_in_recovery() AS in_recovery,
+          pg_catalog.current_setting('default_transaction_read_only') AS default_ro,
+          pg_catalog.current_setting('transaction_read_only') AS tx_ro,
+          pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false) AS s1,
+          pg_catalog.set_config('standard_conforming_strings', 'on', false) AS s2,
+          CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4
+                    OPERATOR(pg_catalog.>=) 140000
+               THEN pg_catalog.set_config('idle_session_timeout', '0', false)
+                    OPERATOR(pg_catalog.||)
+                    pg_catalog.set_config('client_connection_check_interval', '2000', false)
+          END AS s3`;
+
+/** Try the session advisory lock once: `$1` is the key (int8 text). */
+export const TRY_LOCK = "SELECT pg_catalog.pg_try_advisory_lock($1::pg_catalog.int8) AS ok";
+
+/** Release the session advisory lock: `$1` is the key. */
+export const UNLOCK = "SELECT pg_catalog.pg_advisory_unlock($1::pg_catalog.int8) AS ok";
+
+/** Who holds the advisory lock with the key's two halves `$1` (high) and `$2` (low). */
+export const LOCK_HOLDERS =
+  `SELECT a.pid, a.application_name, a.client_addr::pg_catalog.text AS client_addr,
+          a.backend_start, a.state
+     FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a
+       ON a.pid OPERATOR(pg_catalog.=) l.pid
+    WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'::pg_catalog.text AND l.granted
+      AND l.objsubid OPERATOR(pg_catalog.=) 1
+      AND l.classid::pg_catalog.int8 OPERATOR(pg_catalog.=) $1::pg_catalog.int8
+      AND l.objid::pg_catalog.int8 OPERATOR(pg_catalog.=) $2::pg_catalog.int8
+      AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()`;

@@ -1,0 +1,151 @@
+/**
+ * `Db` over PostgreSQL's wire protocol on Deno's own APIs (`Deno.connect`,
+ * `Deno.startTls`, Web Crypto): no node-compatibility layer to load, which
+ * is most of what a connecting command pays at start-up with postgres.js.
+ * One session for the object's lifetime, so session settings and the
+ * advisory lock live as long as it; calls run one at a time, in order.
+ *
+ * @module
+ */
+
+import type { ConnectionOptions } from "../core/config.ts";
+import type { Db, TransactionStatus } from "../core/types.ts";
+import { extendedQuery, simpleQuery, terminateMessage } from "./wire_codec.ts";
+import { encodeParam } from "./wire_values.ts";
+import { closedError, isStatementError, lostError } from "./wire_errors.ts";
+import { exchange, type NoticeSink, openSession, type Session } from "./wire_session.ts";
+import { sendCancelRequest } from "./wire_socket.ts";
+
+/** Options for opening a server connection. */
+export interface WireDbOptions {
+  /** Called with each NOTICE/WARNING the server sends, as `"<severity>: <message>"`. */
+  readonly onNotice?: (message: string) => void;
+}
+
+const STATUS: Readonly<Record<string, TransactionStatus>> = { I: "idle", T: "open", E: "failed" };
+
+/**
+ * Create a `Db` for a PostgreSQL server. Nothing is sent until the first
+ * call; connection failures surface from that call as StrataErrors
+ * (`CONNECTION_FAILED`, `AUTH_FAILED`, `SSL_UNAVAILABLE`) naming
+ * `conn.display`, and the next call tries to connect again. Once a session
+ * existed and was lost (FATAL from the server, a socket error), that call and
+ * every later one throw `CONNECTION_FAILED` at once; it never reconnects.
+ * After `close()` every call throws `CONNECTION_FAILED`.
+ */
+export function createWireDb(conn: ConnectionOptions, options: WireDbOptions = {}): Db {
+  const notice = noticeSink(options.onNotice);
+  const keeper = createSessionKeeper(conn, notice);
+  return {
+    async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []) {
+      // Checked before sending: either would make a malformed message and end the session.
+      if (params.length > 65535) throw new RangeError("query(): more than 65535 parameters");
+      if (text.includes("\0")) throw new TypeError("query(): the text holds a NUL character");
+      const message = extendedQuery(text, params.map(encodeParam));
+      const rows = await keeper.run((s) => exchange(s, message, { extended: true, notice }));
+      return rows as T[];
+    },
+    async runScript(text: string) {
+      if (text.includes("\0")) throw new TypeError("runScript(): the text holds a NUL character");
+      const message = simpleQuery(text);
+      await keeper.run((s) => exchange(s, message, { extended: false, notice }));
+    },
+    transactionStatus() {
+      return keeper.run((s) => Promise.resolve(STATUS[s.status] ?? "idle"));
+    },
+    async cancel() {
+      const key = keeper.runningKey();
+      if (key) await sendCancelRequest(conn, key);
+    },
+    close: () => keeper.close(),
+  };
+}
+
+function noticeSink(onNotice: ((message: string) => void) | undefined): NoticeSink {
+  return (fields) => {
+    try {
+      onNotice?.(`${fields.V ?? fields.S ?? "NOTICE"}: ${fields.M ?? ""}`);
+    } catch {
+      // A failing callback must not leave a response half read: the session would be unusable.
+    }
+  };
+}
+
+/**
+ * Holds the one session: connects on first use, runs calls one at a time in
+ * order, and remembers a loss or a close so that every later call fails fast.
+ */
+function createSessionKeeper(conn: ConnectionOptions, notice: NoticeSink) {
+  let session: Session | null = null;
+  let connecting: Promise<Session> | null = null;
+  let lost: unknown = null;
+  let closed = false;
+  let busy = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function connect(): Promise<Session> {
+    connecting ??= openSession(conn, notice).then((s) => {
+      if (closed) s.transport.close();
+      return session = s;
+    }, (err) => {
+      connecting = null;
+      throw err;
+    });
+    return connecting;
+  }
+
+  async function runNow<T>(work: (s: Session) => Promise<T>): Promise<T> {
+    if (closed) throw closedError(conn);
+    if (lost) throw lostError(conn, lost);
+    const s = session ?? await connect();
+    busy = true;
+    try {
+      return await work(s);
+    } catch (err) {
+      if (isStatementError(err)) throw err;
+      lost = err;
+      s.transport.close();
+      throw lostError(conn, err);
+    } finally {
+      busy = false;
+    }
+  }
+
+  return {
+    /** Run `work` after every earlier call; a failure other than an ERROR loses the session. */
+    run<T>(work: (s: Session) => Promise<T>): Promise<T> {
+      const result = queue.then(() => runNow(work));
+      queue = result.catch(() => {});
+      return result;
+    },
+    /** The BackendKeyData of a session with a call running, else null (nothing to cancel). */
+    runningKey(): { pid: number; secret: number } | null {
+      return busy && !lost && !closed ? session?.key ?? null : null;
+    },
+    /** Terminate and close, bounded in time; never throws. */
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      const s = session ?? await settleWithin(connecting, 3000);
+      if (!s) return;
+      if (!busy && !lost) await settleWithin(s.transport.write(terminateMessage()), 1000);
+      s.transport.close();
+    },
+  };
+}
+
+/** Wait for `pending` at most `ms`; its value, or null on timeout or failure. Never throws. */
+async function settleWithin<T>(pending: Promise<T> | null, ms: number): Promise<T | null> {
+  if (!pending) return null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      pending,
+      new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), ms)),
+    ]);
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The wire driver's errors, mapped the way `db/postgres.ts` maps
+ * postgres.js's: ErrorResponse fields → `DbServerError`; startup and
+ * authentication failures, socket failures and lost sessions → StrataErrors
+ * naming `conn.display` (which is already redacted). No message here ever
+ * holds the password: messages are built from the server's text, the
+ * display string and fixed words.
+ *
+ * @module
+ */
+
+import type { ConnectionOptions } from "../core/config.ts";
+import {
+  createDbServerError,
+  type DbServerError,
+  isDbServerError,
+  parsePosition,
+} from "../core/db_error.ts";
+import { StrataError } from "../core/errors.ts";
+
+/** Socket-level failures in words, by error code (Deno's `err.code`, or the driver's own). */
+const CONNECTION_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused (is the server running and listening there?)",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed (try again later)",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
+  ECONNRESET: "connection reset by the server",
+  EPIPE: "connection reset by the server",
+  CONNECT_TIMEOUT: "connection timed out",
+  CONNECTION_CLOSED: "the server closed the connection",
+  ENOENT: "no socket file there (is the server running?)",
+};
+
+/** An ErrorResponse (fields keyed by their one-letter code) as a `DbServerError`. */
+export function serverError(fields: Readonly<Record<string, string>>): DbServerError {
+  return createDbServerError({
+    sqlstate: fields.C ?? "XX000",
+    message: fields.M ?? "unknown server error",
+    detail: fields.D,
+    hint: fields.H,
+    position: parsePosition(fields.P),
+    where: fields.W,
+    severity: fields.V ?? fields.S,
+  });
+}
+
+/** True for an error the server sent that leaves the session usable (severity ERROR). */
+export function isStatementError(err: unknown): err is DbServerError {
+  return isDbServerError(err) && err.severity !== "FATAL" && err.severity !== "PANIC";
+}
+
+/** An ErrorResponse received before the session was ready, as a StrataError. */
+export function startupError(err: DbServerError, conn: ConnectionOptions): StrataError {
+  const message = `Cannot connect to ${conn.display}: ${err.message}`;
+  if (err.sqlstate === "28P01" || err.sqlstate === "28000") {
+    return new StrataError("AUTH_FAILED", message, {
+      hint: "Check the user name and password (the password is never printed)",
+      cause: err,
+    });
+  }
+  if (err.sqlstate === "3D000") {
+    return new StrataError("CONNECTION_FAILED", message, {
+      hint: `Create the database first (createdb ${JSON.stringify(conn.database)})`,
+      cause: err,
+    });
+  }
+  if (err.sqlstate === "57P03" || err.sqlstate === "53300") {
+    return new StrataError("CONNECTION_FAILED", message, {
+      hint: "The server is not ready; retry later",
+      cause: err,
+    });
+  }
+  return new StrataError("CONNECTION_FAILED", message, {
+    hint: "The server refused to start a session",
+    cause: err,
+  });
+}
+
+/** A socket failure while connecting (refused, not found, reset, timed out) as CONNECTION_FAILED. */
+export function socketError(err: unknown, conn: ConnectionOptions): StrataError {
+  if (err instanceof StrataError) return err;
+  const e = err as { code?: string; message?: string };
+  const lookupFailed = /failed to lookup address|name or service not known/i.test(e?.message ?? "");
+  const code = lookupFailed ? "ENOTFOUND" : e?.code;
+  const reason = (code && CONNECTION_CODES[code]) ?? e?.message ?? String(err);
+  return new StrataError("CONNECTION_FAILED", `Cannot connect to ${conn.display}: ${reason}`, {
+    hint: "Check the host and port, and that the server is running",
+    cause: err,
+  });
+}
+
+/** The connection attempt ran past `connectTimeoutSeconds`. */
+export function timeoutError(conn: ConnectionOptions): StrataError {
+  return socketError({ code: "CONNECT_TIMEOUT" }, conn);
+}
+
+/** SSL was required (or verification asked for) and no secure connection could be made. */
+export function sslUnavailable(
+  conn: ConnectionOptions,
+  why: string,
+  cause?: unknown,
+): StrataError {
+  return new StrataError(
+    "SSL_UNAVAILABLE",
+    `Cannot connect to ${conn.display}: sslmode=${conn.sslmode} but no secure connection could be made`,
+    {
+      details: [why],
+      hint: "The server may not support SSL, or its certificate did not verify. strata never " +
+        "falls back to plaintext when SSL is required",
+      cause,
+    },
+  );
+}
+
+/** What authentication needed and the driver could not give, as AUTH_FAILED. */
+export function authError(conn: ConnectionOptions, why: string, hint?: string): StrataError {
+  return new StrataError("AUTH_FAILED", `Cannot connect to ${conn.display}: ${why}`, {
+    hint: hint ?? "Check the user name and password (the password is never printed)",
+  });
+}
+
+/** Every call after the session ended (terminated, crashed, socket gone) throws this. */
+export function lostError(conn: ConnectionOptions, cause: unknown): StrataError {
+  return new StrataError(
+    "CONNECTION_FAILED",
+    `Cannot continue on ${conn.display}: the connection to the server was lost`,
+    {
+      hint: "The server ended the session; whatever was in its transaction was rolled back",
+      cause,
+    },
+  );
+}
+
+/** Every call after `close()` throws this. */
+export function closedError(conn: ConnectionOptions): StrataError {
+  return new StrataError(
+    "CONNECTION_FAILED",
+    `Cannot continue on ${conn.display}: the connection was closed`,
+    { hint: "close() ended this session; open a new one" },
+  );
+}

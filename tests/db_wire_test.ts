@@ -1,0 +1,628 @@
+/**
+ * The wire-protocol driver (lib/db/wire.ts) against real servers: the test
+ * server for queries, errors, notices, transaction status, cancel, lost
+ * sessions and connection failures; a private throwaway cluster (password
+ * methods, SSL with a self-signed certificate) for what the shared
+ * all-trust server must not be reconfigured for.
+ */
+
+import assert from "node:assert/strict";
+import { type ConnectionOptions, parseDatabaseUrl } from "../lib/core/config.ts";
+import { type DbServerError, isDbServerError } from "../lib/core/db_error.ts";
+import { describeError, StrataError } from "../lib/core/errors.ts";
+import type { Db } from "../lib/core/types.ts";
+import { createPostgresDb } from "../lib/db/postgres.ts";
+import { createWireDb } from "../lib/db/wire.ts";
+import { md5Hex } from "../lib/db/wire_md5.ts";
+import { serverTest, type TestDb, waitFor } from "./_helpers.ts";
+
+function connFor(url: string, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
+  return { ...parseDatabaseUrl(url, "test"), ...extra };
+}
+
+async function withWire(
+  conn: ConnectionOptions,
+  fn: (db: Db, notices: string[]) => Promise<void>,
+): Promise<void> {
+  const notices: string[] = [];
+  const db = createWireDb(conn, { onNotice: (m) => notices.push(m) });
+  try {
+    await fn(db, notices);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The error `pending` rejects with (fails the test if it resolves). */
+async function failure(pending: Promise<unknown>): Promise<unknown> {
+  try {
+    await pending;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a rejection");
+}
+
+async function strataFailure(pending: Promise<unknown>, code: string): Promise<StrataError> {
+  const err = await failure(pending);
+  assert.ok(err instanceof StrataError, `expected a StrataError, got ${err}`);
+  assert.equal(err.code, code, err.message);
+  return err;
+}
+
+async function serverFailure(pending: Promise<unknown>, sqlstate: string): Promise<DbServerError> {
+  const err = await failure(pending);
+  assert.ok(isDbServerError(err), `expected a DbServerError, got ${err}`);
+  assert.equal(err.sqlstate, sqlstate, err.message);
+  return err;
+}
+
+/** A TCP port nothing listens on (bound, then released). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test("md5Hex() matches the RFC 1321 test suite", () => {
+  const cases: Array<[string, string]> = [
+    ["", "d41d8cd98f00b204e9800998ecf8427e"],
+    ["a", "0cc175b9c0f1b6a831c399e269772661"],
+    ["abc", "900150983cd24fb0d6963f7d28e17f72"],
+    ["message digest", "f96b697d7cb7938d525a2f31aaf161d0"],
+    ["abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"],
+    [
+      "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+      "57edf4a22be3c955ac49da2e2107b67a",
+    ],
+  ];
+  for (const [input, digest] of cases) {
+    assert.equal(md5Hex(new TextEncoder().encode(input)), digest, JSON.stringify(input));
+  }
+});
+
+const TYPES_SQL = `SELECT true AS bool, 1::int2 AS int2, 2::int4 AS int4, 3::oid AS oid,
+  1.5::float4 AS float4, 2.25::float8 AS float8, 9007199254740993::int8 AS int8,
+  12345678901234567890.125::numeric AS numeric, '2024-01-02 03:04:05.678+00'::timestamptz AS tstz,
+  '2024-01-02 03:04:05'::timestamp AS ts, '2024-01-02'::date AS date,
+  '{"a": [1, "x"]}'::json AS json, '[1, 2]'::jsonb AS jsonb, NULL::int AS nothing,
+  'héllo ✓'::text AS text, '5d0b0f65-3f0c-4b3e-9a6f-9d7c0c3b2a11'::uuid AS uuid,
+  ARRAY[1, 2] AS arr, '\\x00ff'::bytea AS bytes, 'NaN'::float8 AS nan`;
+
+serverTest("createWireDb() query decodes each type as postgres.js does", async (t) => {
+  await withWire(connFor(t.url), async (db) => {
+    const [row] = await db.query(TYPES_SQL);
+    assert.equal(row.bool, true);
+    assert.deepEqual([row.int2, row.int4, row.oid, row.float4, row.float8], [1, 2, 3, 1.5, 2.25]);
+    assert.equal(row.int8, "9007199254740993");
+    assert.equal(row.numeric, "12345678901234567890.125");
+    assert.deepEqual(row.tstz, new Date("2024-01-02T03:04:05.678Z"));
+    assert.ok(row.ts instanceof Date && row.date instanceof Date);
+    assert.deepEqual(row.json, { a: [1, "x"] });
+    assert.deepEqual(row.jsonb, [1, 2]);
+    assert.equal(row.nothing, null);
+    assert.equal(row.text, "héllo ✓");
+    assert.equal(row.uuid, "5d0b0f65-3f0c-4b3e-9a6f-9d7c0c3b2a11");
+    assert.ok(Number.isNaN(row.nan));
+    assert.deepEqual(row.bytes, Uint8Array.of(0, 255));
+    const pg = createPostgresDb(connFor(t.url));
+    try {
+      const { bytes, ...theirs } = (await pg.query(TYPES_SQL))[0];
+      assert.deepEqual(
+        new Uint8Array(bytes as Uint8Array),
+        row.bytes,
+        "bytea: node's Buffer there",
+      );
+      assert.deepEqual(
+        { ...row, bytes: undefined },
+        { ...theirs, bytes: undefined },
+        "as postgres.js",
+      );
+    } finally {
+      await pg.close();
+    }
+  });
+});
+
+serverTest("createWireDb() query sends parameters as text that the SQL's casts type", async (t) => {
+  await withWire(connFor(t.url), async (db) => {
+    const when = new Date("2025-06-07T08:09:10.123Z");
+    const [row] = await db.query(
+      `SELECT $1::int4 + 1 AS n, $2::text AS s, $3::boolean AS b, $4::jsonb AS j,
+              $5::timestamptz AS t, $6::int[] AS arr, $7::text AS nul, $8::bytea AS bin,
+              $9::int8 AS big, length($10) AS long`,
+      [
+        41,
+        `it's "quoted" \\ é`,
+        true,
+        { a: [1] },
+        when,
+        [1, null, 3],
+        null,
+        Uint8Array.of(0, 255),
+        2n ** 62n,
+        "x".repeat(1_000_000),
+      ],
+    );
+    assert.deepEqual(row, {
+      n: 42,
+      s: `it's "quoted" \\ é`,
+      b: true,
+      j: { a: [1] },
+      t: when,
+      arr: "{1,NULL,3}",
+      nul: null,
+      bin: Uint8Array.of(0, 255),
+      big: String(2n ** 62n),
+      long: 1_000_000,
+    });
+    assert.deepEqual(await db.query("CREATE TABLE t (a int)"), []);
+    await db.query("INSERT INTO t SELECT generate_series(1, 50000)");
+    const rows = await db.query<{ a: number }>("SELECT a FROM t ORDER BY a");
+    assert.equal(rows.length, 50000);
+    assert.equal(rows[49999].a, 50000);
+  });
+});
+
+serverTest("createWireDb() runScript runs several statements in one message", async (t) => {
+  await withWire(connFor(t.url), async (db) => {
+    await db.runScript(
+      "CREATE TABLE a (x int);\nINSERT INTO a VALUES (1), (2);\nSELECT * FROM a;\n-- done\n",
+    );
+    assert.deepEqual(await db.query("SELECT count(*)::int AS n FROM a"), [{ n: 2 }]);
+    const text = "CREATE TABLE b (x int);\nINSERT INTO nosuch VALUES (1);\nCREATE TABLE c (x int);";
+    const err = await serverFailure(db.runScript(text), "42P01");
+    assert.equal(err.position, text.indexOf("nosuch") + 1);
+    const [row] = await db.query("SELECT to_regclass('b') AS b, to_regclass('c') AS c");
+    assert.deepEqual(row, { b: null, c: null }, "one implicit transaction, rolled back");
+    assert.equal(await db.transactionStatus(), "idle");
+    await db.runScript("");
+    await serverFailure(db.runScript("SELECT 1; COPY a FROM STDIN; SELECT 2"), "57014");
+    await serverFailure(db.query("COPY a FROM STDIN"), "57014");
+    await db.runScript("COPY a TO STDOUT");
+    assert.deepEqual(await db.query("SELECT count(*)::int AS n FROM a"), [{ n: 2 }]);
+  });
+});
+
+serverTest("createWireDb() errors carry sqlstate, position, detail, hint and where", async (t) => {
+  await withWire(connFor(t.url), async (db) => {
+    const missing = await serverFailure(db.query("SELECT 'é', nosuch"), "42703");
+    assert.equal(missing.position, 13, "counted in characters");
+    assert.equal(missing.severity, "ERROR");
+    await db.runScript(`CREATE FUNCTION boom() RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'boom %', 1 USING DETAIL = 'the detail', HINT = 'the hint'; END $$`);
+    const err = await serverFailure(db.query("SELECT boom()"), "P0001");
+    assert.equal(err.message, "boom 1");
+    assert.equal(err.detail, "the detail");
+    assert.equal(err.hint, "the hint");
+    assert.match(err.where ?? "", /PL\/pgSQL function boom\(\) line 2/);
+    assert.deepEqual(await db.query("SELECT 1 AS ok"), [{ ok: 1 }], "the session goes on");
+  });
+});
+
+serverTest("createWireDb() passes notices and warnings to onNotice", async (t) => {
+  await withWire(connFor(t.url), async (db, notices) => {
+    await db.runScript("DO $$BEGIN RAISE NOTICE 'hello %', 1; RAISE WARNING 'careful'; END$$");
+    await db.query("DROP TABLE IF EXISTS nothing_here");
+    assert.deepEqual(notices, [
+      "NOTICE: hello 1",
+      "WARNING: careful",
+      'NOTICE: table "nothing_here" does not exist, skipping',
+    ]);
+  });
+});
+
+serverTest(
+  "createWireDb() transactionStatus follows ReadyForQuery: idle, open, failed",
+  async (t) => {
+    await withWire(connFor(t.url), async (db) => {
+      assert.equal(await db.transactionStatus(), "idle");
+      await db.runScript("BEGIN");
+      assert.equal(await db.transactionStatus(), "open");
+      await serverFailure(db.query("SELECT 1/0"), "22012");
+      assert.equal(await db.transactionStatus(), "failed");
+      await serverFailure(db.query("SELECT 1"), "25P02");
+      await db.runScript("ROLLBACK");
+      assert.equal(await db.transactionStatus(), "idle");
+    });
+  },
+);
+
+/** Wait until the session `pid` is sleeping in pg_sleep. */
+async function waitForSleep(t: TestDb, pid: number): Promise<void> {
+  await waitFor(
+    `pid ${pid} in pg_sleep`,
+    async () =>
+      (await t.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid} AND wait_event = 'PgSleep'`)
+        .length === 1,
+    30_000,
+  );
+}
+
+serverTest("createWireDb() cancel ends a running pg_sleep with 57014", async (t) => {
+  await withWire(connFor(t.url), async (db) => {
+    await db.cancel();
+    const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const sleeping = serverFailure(db.query("SELECT pg_sleep(30)"), "57014");
+    await waitForSleep(t, pid);
+    const started = performance.now();
+    await db.cancel();
+    const err = await sleeping;
+    assert.ok(performance.now() - started < 10_000, "ended well before the 30 s sleep");
+    assert.match(err.message, /canceling statement due to user request/);
+    assert.deepEqual(await db.query("SELECT 2 AS n"), [{ n: 2 }], "the session goes on");
+  });
+});
+
+serverTest("createWireDb() a terminated session fails every later call at once", async (t) => {
+  await withWire(connFor(t.url), async (db) => {
+    const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    await t.sql`SELECT pg_terminate_backend(${pid})`;
+    await waitFor(
+      "the backend to end",
+      async () => (await t.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length === 0,
+    );
+    const started = performance.now();
+    const first = await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
+    assert.match(first.message, /the connection to the server was lost/);
+    await strataFailure(db.runScript("SELECT 1"), "CONNECTION_FAILED");
+    await strataFailure(db.transactionStatus(), "CONNECTION_FAILED");
+    await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
+    assert.ok(performance.now() - started < 3000, "no waiting, no reconnect");
+    await db.cancel();
+  });
+});
+
+serverTest("createWireDb() a session terminated mid-statement fails that call", async (t) => {
+  await withWire(connFor(t.url), async (db) => {
+    const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const sleeping = strataFailure(db.query("SELECT pg_sleep(30)"), "CONNECTION_FAILED");
+    await waitForSleep(t, pid);
+    await t.sql`SELECT pg_terminate_backend(${pid})`;
+    const err = await sleeping;
+    assert.match(err.message, /the connection to the server was lost/);
+    assert.equal((err.cause as DbServerError).sqlstate, "57P01");
+    await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
+  });
+});
+
+serverTest("createWireDb() close ends the session; later calls throw", async (t) => {
+  const db = createWireDb(connFor(t.url));
+  const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+  await db.close();
+  await db.close();
+  await waitFor(
+    "the backend to end",
+    async () => (await t.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length === 0,
+  );
+  const err = await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
+  assert.match(err.message, /closed/);
+  await createWireDb(connFor(t.url)).close();
+});
+
+serverTest("createWireDb() connects over a Unix-domain socket", async (t) => {
+  const dir = "/var/run/postgresql";
+  const port = new URL(t.url).port || "5432";
+  if (!(await Deno.stat(`${dir}/.s.PGSQL.${port}`).then(() => true, () => false))) {
+    console.log(`no socket in ${dir}: Unix-socket test not run`);
+    return;
+  }
+  await withWire(connFor(t.url, { host: dir, socketDir: dir }), async (db) => {
+    assert.deepEqual(await db.query("SELECT current_database() AS d"), [{ d: t.name }]);
+  });
+  const required = connFor(t.url, { host: dir, socketDir: dir, sslmode: "require" });
+  await strataFailure(createWireDb(required).query("SELECT 1"), "SSL_UNAVAILABLE");
+});
+
+serverTest("createWireDb() honours sslmode=require against the test server", async (t) => {
+  const [{ ssl }] = await t.sql`SHOW ssl`;
+  const db = createWireDb(connFor(t.url, { sslmode: "require" }));
+  try {
+    if (ssl === "on") {
+      const [row] = await db.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+      assert.equal(row.ssl, true);
+      return;
+    }
+    const err = await strataFailure(db.query("SELECT 1"), "SSL_UNAVAILABLE");
+    assert.match(err.message, /sslmode=require but no secure connection could be made/);
+    assert.match(err.hint ?? "", /never falls back to plaintext/);
+    await withWire(connFor(t.url, { sslmode: "prefer" }), async (plain) => {
+      assert.deepEqual(await plain.query("SELECT 1 AS n"), [{ n: 1 }]);
+    });
+  } finally {
+    await db.close();
+  }
+});
+
+serverTest("createWireDb() reports a missing database with a createdb hint", async (t) => {
+  const conn = connFor(t.url, { database: `${t.name}_missing` });
+  const err = await strataFailure(createWireDb(conn).query("SELECT 1"), "CONNECTION_FAILED");
+  assert.match(err.message, /does not exist/);
+  assert.match(err.hint ?? "", /createdb/);
+});
+
+Deno.test("createWireDb() reports connection refused as CONNECTION_FAILED", async () => {
+  const port = freePort();
+  const conn = parseDatabaseUrl(`postgres://postgres@127.0.0.1:${port}/x`, "test");
+  const err = await strataFailure(createWireDb(conn).query("SELECT 1"), "CONNECTION_FAILED");
+  assert.match(err.message, /connection refused/);
+  const dir = await Deno.makeTempDir({ prefix: "strata_wire_" });
+  try {
+    const socket = connFor(conn.display, { host: dir, socketDir: dir });
+    const noFile = await strataFailure(createWireDb(socket).query("SELECT 1"), "CONNECTION_FAILED");
+    assert.match(noFile.message, /no socket file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "createWireDb() gives up after connectTimeoutSeconds on a silent server",
+  sanitizeResources: false,
+  fn: async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const accepted: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const c of listener) accepted.push(c);
+    })();
+    const port = (listener.addr as Deno.NetAddr).port;
+    try {
+      const conn = parseDatabaseUrl(`postgres://u@127.0.0.1:${port}/x?connect_timeout=1`, "t");
+      const started = performance.now();
+      const err = await strataFailure(createWireDb(conn).query("SELECT 1"), "CONNECTION_FAILED");
+      assert.match(err.message, /timed out/);
+      assert.ok(performance.now() - started < 5000);
+    } finally {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const c of accepted) c.close();
+    }
+  },
+});
+
+// ---- a private cluster: password methods and SSL, never on the shared server ----
+
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+const PASSWORDS = {
+  wire_scram: "Scram-pw-7c1ﬁ ünï", // non-ASCII: SASLprep (NFKC turns "ﬁ" into "fi")
+  wire_md5: "Md5-pw-42b9",
+  wire_plain: "Plain-pw-d03e",
+} as const;
+
+async function commandWorks(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+async function clusterSkipReason(): Promise<string | null> {
+  if (!(await commandWorks(`${PG_BIN}/initdb`, ["--version"]))) {
+    return `no PostgreSQL binaries in ${PG_BIN}`;
+  }
+  if (!(await commandWorks("openssl", ["version"]))) return "no openssl command";
+  if (Deno.uid() === 0 && !(await commandWorks("runuser", ["-u", "postgres", "--", "true"]))) {
+    return "running as root and cannot run commands as the postgres user";
+  }
+  return null;
+}
+
+/** Run a PostgreSQL binary as the postgres OS user when we are root (initdb refuses root). */
+async function runPg(tool: string, args: string[]): Promise<void> {
+  const [cmd, all] = Deno.uid() === 0
+    ? ["runuser", ["-u", "postgres", "--", `${PG_BIN}/${tool}`, ...args]]
+    : [`${PG_BIN}/${tool}`, args];
+  const out = await new Deno.Command(cmd, { args: all, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`${tool} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd} failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+interface Cluster {
+  readonly dir: string;
+  readonly port: number;
+}
+
+/** A CA, and a server certificate for "localhost" only (no IP address) signed by it. */
+async function makeCertificates(dir: string, data: string): Promise<void> {
+  const openssl = (args: string) => run("openssl", args.split(" "));
+  await openssl(
+    `req -new -x509 -days 2 -nodes -subj /CN=strata-test-ca -keyout ${dir}/ca.key -out ${dir}/ca.crt`,
+  );
+  await openssl(
+    `req -new -nodes -subj /CN=localhost -keyout ${data}/server.key -out ${dir}/server.csr`,
+  );
+  await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName=DNS:localhost\n");
+  await openssl(
+    `x509 -req -days 2 -in ${dir}/server.csr -CA ${dir}/ca.crt -CAkey ${dir}/ca.key ` +
+      `-CAcreateserial -extfile ${dir}/san.ext -out ${data}/server.crt`,
+  );
+  await Deno.chmod(`${data}/server.key`, 0o600);
+}
+
+const HBA = [
+  "local all postgres trust",
+  "host all postgres 127.0.0.1/32 trust",
+  "host all wire_scram 127.0.0.1/32 scram-sha-256",
+  "host all wire_md5 127.0.0.1/32 md5",
+  "host all wire_plain 127.0.0.1/32 password",
+  "",
+].join("\n");
+
+async function startCluster(dir: string): Promise<Cluster> {
+  const data = `${dir}/data`;
+  const owner = Deno.uid() === 0
+    ? [Number(await run("id", ["-u", "postgres"])), Number(await run("id", ["-g", "postgres"]))]
+    : null;
+  if (owner) await Deno.chown(dir, owner[0], owner[1]);
+  await runPg("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
+  await makeCertificates(dir, data);
+  if (owner) {
+    for (const f of ["server.key", "server.crt"]) {
+      await Deno.chown(`${data}/${f}`, owner[0], owner[1]);
+    }
+  }
+  await Deno.writeTextFile(`${data}/pg_hba.conf`, HBA);
+  const port = freePort();
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c ssl=on -c fsync=off`;
+  await runPg("pg_ctl", [
+    "-D",
+    data,
+    "-l",
+    `${dir}/server.log`,
+    "-w",
+    "-t",
+    "60",
+    "-o",
+    options,
+    "start",
+  ]);
+  return { dir, port };
+}
+
+async function stopCluster(dir: string): Promise<void> {
+  await runPg("pg_ctl", ["-D", `${dir}/data`, "-m", "immediate", "-w", "stop"]).catch(() => {});
+  await Deno.remove(dir, { recursive: true });
+}
+
+function clusterConn(c: Cluster, user: string, extra: Partial<ConnectionOptions> = {}) {
+  const display = `postgres://${user}:***@127.0.0.1:${c.port}/postgres`;
+  return { ...parseDatabaseUrl(display, "test"), password: undefined, display, ...extra };
+}
+
+/** Every text a person could see from `err`: message, hint, details, the cause chain. */
+function allText(err: unknown): string {
+  return [describeError(err, { verbose: true }), JSON.stringify(err), String(err)].join("\n");
+}
+
+const skipCluster = await clusterSkipReason();
+
+Deno.test({
+  name: skipCluster
+    ? `createWireDb() password and SSL tests skipped: ${skipCluster}`
+    : "createWireDb() authenticates with scram-sha-256, md5 and password, and speaks SSL",
+  ignore: skipCluster !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    const dir = await Deno.makeTempDir({ prefix: "strata_wire_pg_" });
+    try {
+      const c = await startCluster(dir);
+      await withWire(clusterConn(c, "postgres", { host: dir, socketDir: dir }), async (db) => {
+        await db.runScript(`
+          SET password_encryption = 'scram-sha-256';
+          CREATE ROLE wire_scram LOGIN PASSWORD '${PASSWORDS.wire_scram}';
+          CREATE ROLE wire_plain LOGIN PASSWORD '${PASSWORDS.wire_plain}';
+          SET password_encryption = 'md5';
+          CREATE ROLE wire_md5 LOGIN PASSWORD '${PASSWORDS.wire_md5}';`);
+      });
+      for (const [user, password] of Object.entries(PASSWORDS)) {
+        await t.step(
+          `${user}: the right password connects, a wrong one is AUTH_FAILED`,
+          async () => {
+            await withWire(clusterConn(c, user, { password, sslmode: "disable" }), async (db) => {
+              assert.deepEqual(await db.query("SELECT current_user AS u"), [{ u: user }]);
+            });
+            const wrong = `${password}-wrong`;
+            const db = createWireDb(clusterConn(c, user, { password: wrong, sslmode: "disable" }));
+            const err = await strataFailure(db.query("SELECT 1"), "AUTH_FAILED");
+            assert.match(err.message, /password authentication failed/);
+            assert.ok(!allText(err).includes(password), "no password in any message");
+            const none = createWireDb(clusterConn(c, user, { sslmode: "disable" }));
+            const missing = await strataFailure(none.query("SELECT 1"), "AUTH_FAILED");
+            assert.match(missing.message, /none was given/);
+          },
+        );
+      }
+      await t.step(
+        "sslmode=require and prefer encrypt without verifying (untrusted CA)",
+        async () => {
+          for (const sslmode of ["require", "prefer"] as const) {
+            const conn = clusterConn(c, "wire_scram", { password: PASSWORDS.wire_scram, sslmode });
+            await withWire(conn, async (db) => {
+              const sql = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+              assert.deepEqual(await db.query(sql), [{ ssl: true }], sslmode);
+            });
+          }
+        },
+      );
+      await t.step("sslmode=disable does not encrypt", async () => {
+        await withWire(clusterConn(c, "postgres", { sslmode: "disable" }), async (db) => {
+          const sql = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+          assert.deepEqual(await db.query(sql), [{ ssl: false }]);
+        });
+      });
+      await t.step(
+        "verify-full and verify-ca refuse a certificate that does not verify",
+        async () => {
+          for (const sslmode of ["verify-full", "verify-ca"] as const) {
+            const db = createWireDb(clusterConn(c, "postgres", { host: "localhost", sslmode }));
+            const err = await strataFailure(db.query("SELECT 1"), "SSL_UNAVAILABLE");
+            assert.match(err.details.join("\n"), /certificate did not verify/);
+          }
+        },
+      );
+      await t.step(
+        "verify-full accepts a certificate from a trusted CA, for its host name only",
+        async () => {
+          // The CA is trusted only in a child process (deno --cert), never in this one.
+          const wire = new URL("../lib/db/wire.ts", import.meta.url).href;
+          const script = `
+          import { createWireDb } from ${JSON.stringify(wire)};
+          const base = { port: ${c.port}, user: "postgres", database: "postgres",
+                         connectTimeoutSeconds: 10, display: "test" };
+          const out = [];
+          for (const [host, sslmode] of [["localhost", "verify-full"], ["localhost", "verify-ca"],
+                                         ["127.0.0.1", "verify-full"]]) {
+            const db = createWireDb({ ...base, host, sslmode });
+            try {
+              const [row] = await db.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+              out.push(row.ssl);
+            } catch (e) {
+              out.push(e.code + ": " + e.details.join(" "));
+            } finally {
+              await db.close();
+            }
+          }
+          console.log(JSON.stringify(out));`;
+          const child = await new Deno.Command(Deno.execPath(), {
+            args: ["eval", "--quiet", "--cert", `${dir}/ca.crt`, script],
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          const decoded = new TextDecoder().decode(child.stdout);
+          assert.ok(child.success, new TextDecoder().decode(child.stderr));
+          const [full, ca, wrongName] = JSON.parse(decoded);
+          assert.deepEqual([full, ca], [true, true]);
+          assert.match(wrongName, /^SSL_UNAVAILABLE: .*certificate did not verify/);
+        },
+      );
+      await t.step("cancel works over SSL", async () => {
+        await withWire(clusterConn(c, "postgres", { sslmode: "require" }), async (db) => {
+          const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+          const sleeping = serverFailure(db.query("SELECT pg_sleep(30)"), "57014");
+          await withWire(clusterConn(c, "postgres", { sslmode: "disable" }), async (admin) => {
+            await waitFor("pg_sleep", async () =>
+              (await admin.query(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
+                [pid],
+              )).length === 1, 30_000);
+          });
+          await db.cancel();
+          await sleeping;
+        });
+      });
+    } finally {
+      await stopCluster(dir);
+    }
+  },
+});
