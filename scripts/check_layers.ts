@@ -12,7 +12,7 @@ import { dirname, join, relative } from "node:path";
 /** Edge folders and the lib folders each may import (core is always allowed). */
 const EDGES: Readonly<Record<string, readonly string[]>> = {
   fs: ["fs"],
-  db: ["db"],
+  db: ["db", "fs"],
   lint: ["lint", "db", "fs"],
   commands: ["commands", "db", "fs", "lint"],
   cli: ["cli", "commands", "db", "fs"],

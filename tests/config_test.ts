@@ -115,6 +115,28 @@ Deno.test("redactUrl() masks the password", () => {
   assert.equal(redactUrl("garbage //u:secret@h"), "garbage //u:***@h");
 });
 
+Deno.test("redactUrl() masks passwords of any length and encoding, in user info and parameters", () => {
+  const cases: Array<[string, string]> = [
+    ["postgres://u@127.0.0.1:55499/db?password=abc%21defgh", "abc%21defgh"],
+    ["postgres://u@h/db?password=my+secret+pw", "my+secret+pw"],
+    ["postgres://u@h/db?sslmode=require&password=xyz", "xyz"],
+    ["postgres://u@h/db?PASSWORD=xyz&sslmode=disable", "xyz"],
+    ["postgres://u:%70%61%73%73%77%6F%72%64%31%32%33%34%35%36%37%38%39%30@h/db", "%70%61%73%73"],
+    ["postgres://u:p@ss:w@rd@h/db", "p@ss"],
+    ["postgres://u:a@h/db", "u:a@"],
+    ["host=h password=hunter2 dbname=d", "hunter2"],
+  ];
+  for (const [url, secret] of cases) {
+    const shown = redactUrl(url);
+    assert.ok(!shown.includes(secret), `${url} -> ${shown}`);
+    assert.ok(shown.includes("***"), shown);
+  }
+  assert.equal(
+    redactUrl("postgres://u@h/db?sslmode=require&password=xyz&connect_timeout=3"),
+    "postgres://u@h/db?sslmode=require&password=***&connect_timeout=3",
+  );
+});
+
 Deno.test("locatePosition() maps a character position, after a prefix, to line and column", () => {
   const body = "SELECT 1;\n-- é😀\nSELEC 2;";
   const pos = [...body].indexOf("S", 10) + 1;

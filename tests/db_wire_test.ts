@@ -1,8 +1,9 @@
 /**
  * The wire-protocol driver (lib/db/wire.ts) against real servers: the test
  * server for queries, errors, notices, transaction status, cancel, lost
- * sessions and connection failures; a private throwaway cluster (password
- * methods, SSL with a self-signed certificate) for what the shared
+ * sessions and connection failures; fake TCP servers and a proxy for
+ * timeouts and dropped sockets; a private throwaway cluster (password
+ * methods, SSL with a certificate from a private CA) for what the shared
  * all-trust server must not be reconfigured for.
  */
 
@@ -12,6 +13,7 @@ import { type DbServerError, isDbServerError } from "../lib/core/db_error.ts";
 import { describeError, StrataError } from "../lib/core/errors.ts";
 import type { Db } from "../lib/core/types.ts";
 import { createPostgresDb } from "../lib/db/postgres.ts";
+import { acquireLock, prepareSession, releaseLock } from "../lib/db/session.ts";
 import { createWireDb } from "../lib/db/wire.ts";
 import { md5Hex } from "../lib/db/wire_md5.ts";
 import { serverTest, type TestDb, waitFor } from "./_helpers.ts";
@@ -229,6 +231,20 @@ serverTest(
   },
 );
 
+serverTest("createWireDb() serves strata's session: settings, the advisory lock", async (t) => {
+  const table = { schema: "public", name: "strata_migrations" };
+  await withWire(connFor(t.url), async (db) => {
+    assert.ok(await prepareSession(db, { writable: true }) >= 120000);
+    const key = await acquireLock(db, table, { waitMs: 1000 });
+    await withWire(connFor(t.url), async (other) => {
+      const err = await strataFailure(acquireLock(other, table, { waitMs: 200 }), "LOCK_TIMEOUT");
+      assert.match(err.details.join("\n"), /application_name "strata"/);
+      await releaseLock(db, key);
+      await releaseLock(other, await acquireLock(other, table, { waitMs: 1000 }));
+    });
+  });
+});
+
 /** Wait until the session `pid` is sleeping in pg_sleep. */
 async function waitForSleep(t: TestDb, pid: number): Promise<void> {
   await waitFor(
@@ -244,6 +260,8 @@ serverTest("createWireDb() cancel ends a running pg_sleep with 57014", async (t)
   await withWire(connFor(t.url), async (db) => {
     await db.cancel();
     const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    await db.cancel();
+    assert.deepEqual(await db.query("SELECT 1 AS n"), [{ n: 1 }], "cancel when idle: a no-op");
     const sleeping = serverFailure(db.query("SELECT pg_sleep(30)"), "57014");
     await waitForSleep(t, pid);
     const started = performance.now();
@@ -342,7 +360,7 @@ serverTest("createWireDb() reports a missing database with a createdb hint", asy
   assert.match(err.hint ?? "", /createdb/);
 });
 
-Deno.test("createWireDb() reports connection refused as CONNECTION_FAILED", async () => {
+Deno.test("createWireDb() reports refused, missing socket and unknown host as CONNECTION_FAILED", async () => {
   const port = freePort();
   const conn = parseDatabaseUrl(`postgres://postgres@127.0.0.1:${port}/x`, "test");
   const err = await strataFailure(createWireDb(conn).query("SELECT 1"), "CONNECTION_FAILED");
@@ -355,31 +373,138 @@ Deno.test("createWireDb() reports connection refused as CONNECTION_FAILED", asyn
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+  const unknown = connFor(conn.display, { host: "strata-no-such-host.invalid" });
+  const lookup = await strataFailure(createWireDb(unknown).query("SELECT 1"), "CONNECTION_FAILED");
+  assert.match(lookup.message, /host not found/);
 });
 
+/**
+ * A TCP server on a free port that answers the first 8 bytes of each
+ * connection (an SSLRequest) with `reply`, or nothing, and then stays silent.
+ */
+async function withFakeServer(
+  reply: string | null,
+  fn: (port: number) => Promise<void>,
+): Promise<void> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const c of listener) {
+      accepted.push(c);
+      if (reply === null) continue;
+      c.read(new Uint8Array(8)).then(() => c.write(new TextEncoder().encode(reply))).catch(
+        () => {},
+      );
+    }
+  })();
+  try {
+    await fn((listener.addr as Deno.NetAddr).port);
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+    for (const c of accepted) {
+      try {
+        c.close();
+      } catch {
+        // The driver closed its end first.
+      }
+    }
+  }
+}
+
 Deno.test({
-  name: "createWireDb() gives up after connectTimeoutSeconds on a silent server",
+  name: "createWireDb() gives up after connectTimeoutSeconds at every step of a silent server",
   sanitizeResources: false,
   fn: async () => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const accepted: Deno.Conn[] = [];
-    const accepting = (async () => {
-      for await (const c of listener) accepted.push(c);
-    })();
-    const port = (listener.addr as Deno.NetAddr).port;
-    try {
-      const conn = parseDatabaseUrl(`postgres://u@127.0.0.1:${port}/x?connect_timeout=1`, "t");
-      const started = performance.now();
-      const err = await strataFailure(createWireDb(conn).query("SELECT 1"), "CONNECTION_FAILED");
-      assert.match(err.message, /timed out/);
-      assert.ok(performance.now() - started < 5000);
-    } finally {
-      listener.close();
-      await accepting.catch(() => {});
-      for (const c of accepted) c.close();
+    const cases: Array<[string | null, string]> = [
+      [null, "prefer"], // no answer to SSLRequest
+      ["S", "require"], // no TLS handshake
+      ["N", "prefer"], // no answer to StartupMessage
+    ];
+    for (const [reply, sslmode] of cases) {
+      await withFakeServer(reply, async (port) => {
+        const url = `postgres://u@127.0.0.1:${port}/x?connect_timeout=1&sslmode=${sslmode}`;
+        const started = performance.now();
+        const db = createWireDb(parseDatabaseUrl(url, "test"));
+        const err = await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
+        assert.match(err.message, /timed out/, `${reply} ${sslmode}`);
+        assert.ok(performance.now() - started < 5000);
+      });
     }
+    await withFakeServer("N", async (port) => {
+      const url = `postgres://u@127.0.0.1:${port}/x?sslmode=require`;
+      await strataFailure(
+        createWireDb(parseDatabaseUrl(url, "test")).query("SELECT 1"),
+        "SSL_UNAVAILABLE",
+      );
+    });
   },
 });
+
+/** A TCP proxy to `target` whose connections `cut()` drops without a word from the server. */
+function startProxy(target: { hostname: string; port: number }) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const client of listener) {
+      const server = await Deno.connect(target);
+      conns.push(client, server);
+      client.readable.pipeTo(server.writable).catch(() => {});
+      server.readable.pipeTo(client.writable).catch(() => {});
+    }
+  })();
+  const cut = () => {
+    for (const c of conns.splice(0)) {
+      try {
+        c.close();
+      } catch {
+        // Closed by its stream already.
+      }
+    }
+  };
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    cut,
+    async close() {
+      listener.close();
+      await serving.catch(() => {});
+      cut();
+    },
+  };
+}
+
+serverTest(
+  "createWireDb() a dropped socket, idle or mid-statement, loses the session",
+  async (t) => {
+    const u = new URL(t.url);
+    const proxy = startProxy({ hostname: u.hostname, port: Number(u.port || 5432) });
+    const viaProxy = connFor(t.url, { host: "127.0.0.1", port: proxy.port, sslmode: "disable" });
+    try {
+      await withWire(viaProxy, async (db) => {
+        assert.deepEqual(await db.query("SELECT 1 AS n"), [{ n: 1 }]);
+        proxy.cut();
+        const err = await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
+        assert.match(err.message, /the connection to the server was lost/);
+        await strataFailure(db.runScript("SELECT 1"), "CONNECTION_FAILED");
+      });
+      await withWire(viaProxy, async (db) => {
+        const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+        const sleeping = strataFailure(db.query("SELECT pg_sleep(30)"), "CONNECTION_FAILED");
+        await waitForSleep(t, pid);
+        const started = performance.now();
+        proxy.cut();
+        const err = await sleeping;
+        assert.ok(performance.now() - started < 5000, "noticed at once");
+        assert.match(err.message, /the connection to the server was lost/);
+        await strataFailure(db.transactionStatus(), "CONNECTION_FAILED");
+        await db.cancel();
+        await t.sql`SELECT pg_terminate_backend(${pid})`;
+      });
+    } finally {
+      await proxy.close();
+    }
+  },
+);
 
 // ---- a private cluster: password methods and SSL, never on the shared server ----
 
@@ -455,6 +580,7 @@ const HBA = [
   "host all wire_scram 127.0.0.1/32 scram-sha-256",
   "host all wire_md5 127.0.0.1/32 md5",
   "host all wire_plain 127.0.0.1/32 password",
+  "host all wire_limited 127.0.0.1/32 trust",
   "",
 ].join("\n");
 
@@ -523,7 +649,8 @@ Deno.test({
           CREATE ROLE wire_scram LOGIN PASSWORD '${PASSWORDS.wire_scram}';
           CREATE ROLE wire_plain LOGIN PASSWORD '${PASSWORDS.wire_plain}';
           SET password_encryption = 'md5';
-          CREATE ROLE wire_md5 LOGIN PASSWORD '${PASSWORDS.wire_md5}';`);
+          CREATE ROLE wire_md5 LOGIN PASSWORD '${PASSWORDS.wire_md5}';
+          CREATE ROLE wire_limited LOGIN CONNECTION LIMIT 0;`);
       });
       for (const [user, password] of Object.entries(PASSWORDS)) {
         await t.step(
@@ -553,6 +680,18 @@ Deno.test({
               assert.deepEqual(await db.query(sql), [{ ssl: true }], sslmode);
             });
           }
+        },
+      );
+      await t.step(
+        "no pg_hba.conf entry is AUTH_FAILED; a full role is CONNECTION_FAILED",
+        async () => {
+          const refused = createWireDb(clusterConn(c, "wire_nobody", { sslmode: "disable" }));
+          const err = await strataFailure(refused.query("SELECT 1"), "AUTH_FAILED");
+          assert.match(err.message, /no pg_hba.conf entry/);
+          const full = createWireDb(clusterConn(c, "wire_limited", { sslmode: "disable" }));
+          const busy = await strataFailure(full.query("SELECT 1"), "CONNECTION_FAILED");
+          assert.match(busy.message, /too many connections/);
+          assert.match(busy.hint ?? "", /not ready/);
         },
       );
       await t.step("sslmode=disable does not encrypt", async () => {

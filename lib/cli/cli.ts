@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { parseDurationOption, parseEnvFile, parseTableName } from "../core/config.ts";
 import { describeError, exitCodeFor, StrataError } from "../core/errors.ts";
+import { closestWord } from "../core/words.ts";
 import {
   closestCommand,
   commandHelp,
@@ -25,7 +26,7 @@ export type { Io } from "../commands/context.ts";
 
 /** Run strata with `args`; returns the exit code (DESIGN.md's table). Never throws. */
 export async function run(args: readonly string[], rawIo: Io): Promise<number> {
-  const secrets: string[] = [];
+  const secrets: RegExp[] = [];
   const io = redactingIo(rawIo, secrets);
   const json = args.includes("--json");
   try {
@@ -57,7 +58,7 @@ function errorRecord(err: StrataError) {
   };
 }
 
-async function dispatch(args: readonly string[], io: Io, secrets: string[]): Promise<number> {
+async function dispatch(args: readonly string[], io: Io, secrets: RegExp[]): Promise<number> {
   const { values, positionals } = parseAll(args);
   if (values.version) {
     io.stdout(`strata ${STRATA_VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
@@ -122,8 +123,14 @@ function parseAll(args: readonly string[]): { values: Values; positionals: strin
     return { values: parsed.values as Values, positionals: parsed.positionals };
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional.*$/s, "");
+    const unknown = /Unknown option '--([^']+)'/.exec(message)?.[1];
+    const near = unknown === undefined
+      ? undefined
+      : closestWord(unknown.toLowerCase(), Object.keys(options), { prefix: true });
     throw new StrataError("USAGE", `Cannot parse the command line: ${message}`, {
-      hint: "See strata --help, or strata COMMAND --help",
+      hint: near
+        ? `Did you mean "--${near}"? See strata --help, or strata COMMAND --help`
+        : "See strata --help, or strata COMMAND --help",
     });
   }
 }
@@ -161,7 +168,7 @@ function buildContext(
   values: Values,
   positionals: string[],
   io: Io,
-  secrets: string[],
+  secrets: RegExp[],
 ): CommandContext {
   const env = io.env;
   const str = (k: string) => values[k] as string | undefined;
@@ -189,16 +196,31 @@ function buildContext(
     flags: values,
     positionals,
     addSecret: (s) => {
-      // Shorter secrets would mangle ordinary text; URLs are redacted before output anyway.
-      if (s.length >= 4) secrets.push(s, encodeURIComponent(s));
+      // A last line of defence: every URL is redacted where it is made (redactUrl), and
+      // scrubbing secrets shorter than 4 characters would mangle ordinary text.
+      if (s.length >= 4) secrets.push(secretPattern(s));
     },
   };
 }
 
-function redactingIo(io: Io, secrets: readonly string[]): Io {
+/**
+ * A pattern matching a secret as it may appear in text: each character as
+ * is or %-encoded (any case, any mixture), and a space also as `+`.
+ */
+function secretPattern(secret: string): RegExp {
+  const enc = new TextEncoder();
+  const parts = [...secret].map((ch) => {
+    const hex = [...enc.encode(ch)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
+    const raw = ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return `(?:${raw}|${hex}${ch === " " ? "|\\+" : ""})`;
+  });
+  return new RegExp(parts.join(""), "gi");
+}
+
+function redactingIo(io: Io, secrets: readonly RegExp[]): Io {
   const scrub = (text: string) => {
     let out = text;
-    for (const s of secrets) out = out.replaceAll(s, "***");
+    for (const s of secrets) out = out.replace(s, "***");
     return out;
   };
   return {

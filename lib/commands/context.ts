@@ -179,7 +179,11 @@ async function connectWithWait(ctx: CommandContext, writable: boolean): Promise<
   const deadline = Date.now() + ctx.connectWaitMs;
   let delay = 250;
   for (let attempt = 1;; attempt++) {
-    const db = await openDb(conn, { onNotice: (m) => printNotice(ctx, m) });
+    const db = await openDb(conn, {
+      onNotice: (m) => printNotice(ctx, m),
+      lockWaitMs: ctx.lockWaitMs,
+      onWait: (m) => ctx.io.stderr(`${m}\n`),
+    });
     try {
       await prepareSession(db, { writable });
       return db;

@@ -144,13 +144,14 @@ export function parseDatabaseUrl(
   if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
     bad(`unsupported scheme "${u.protocol}"`);
   }
-  for (const key of u.searchParams.keys()) {
+  const params = parseQuery(u.search, bad);
+  for (const key of params.keys()) {
     if (!URL_PARAMS.includes(key)) {
       bad(`unknown parameter "${key}"`, `Supported parameters: ${URL_PARAMS.join(", ")}`);
     }
   }
-  const q = (k: string) => u.searchParams.get(k) ?? undefined;
-  const decode = (s: string) => (s ? decodeURIComponent(s) : undefined);
+  const q = (k: string) => params.get(k);
+  const decode = (s: string) => (s ? percentDecode(s, bad) : undefined);
   const host = q("host") ?? decode(u.hostname.replace(/^\[|\]$/g, "")) ?? env.PGHOST ?? "localhost";
   const user = q("user") ?? decode(u.username) ?? env.PGUSER ?? env.USER ?? "postgres";
   const options = {
@@ -167,6 +168,36 @@ export function parseDatabaseUrl(
     display: redactUrl(url.trim()),
   };
   return withSocket(options);
+}
+
+/**
+ * Decode `%XX` escapes as libpq does (a `+` stays a `+`). A malformed escape
+ * is `BAD_DATABASE_URL`; the text is never shown, as it may be a password.
+ */
+function percentDecode(s: string, bad: (why: string, hint?: string) => never): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return bad(
+      "a part of it has a malformed %-escape (the text is not shown, as it may be a password)",
+      'Write "%" as %25 and other special characters as %XX (UTF-8 bytes), e.g. "!" as %21',
+    );
+  }
+}
+
+/** The URL's `?key=value&…` parameters, percent-decoded like libpq (last one wins). */
+function parseQuery(
+  search: string,
+  bad: (why: string, hint?: string) => never,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of search.replace(/^\?/, "").split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const key = percentDecode(eq === -1 ? part : part.slice(0, eq), bad);
+    out.set(key, percentDecode(eq === -1 ? "" : part.slice(eq + 1), bad));
+  }
+  return out;
 }
 
 /** Connection options from libpq's `PG*` variables (host defaults to localhost). */
@@ -245,6 +276,10 @@ export function parseTableName(value: string, origin: string): TableName {
     bad("too long (PostgreSQL truncates names over 63 bytes, and strata adds _log)");
   }
   if (name.includes("\0") || schema.includes("\0")) bad("a NUL character");
+  if (/^pg_/i.test(schema) || schema.toLowerCase() === "information_schema") {
+    bad(`schema "${schema}" is PostgreSQL's own (names starting pg_ are reserved, and pg_temp ` +
+      "tables vanish with the session)");
+  }
   return { schema, name };
 }
 

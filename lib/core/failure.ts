@@ -208,7 +208,7 @@ export function migrationFailure(
   const code: ErrorCode = ctx.signal && err.sqlstate === "57014"
     ? signalCode(ctx.signal)
     : at.bookkeeping
-    ? "BOOKKEEPING_FAILED"
+    ? (err.sqlstate === "42501" ? "PERMISSION_DENIED" : "BOOKKEEPING_FAILED")
     : "MIGRATION_FAILED";
   return new StrataError(code, failureMessage(code, file.fileName, err, ctx.signal), {
     file: file.fileName,
@@ -227,7 +227,7 @@ function failureMessage(
   err: DbServerErrorFields,
   signal: Signal | null,
 ): string {
-  if (code === "BOOKKEEPING_FAILED") {
+  if (code === "BOOKKEEPING_FAILED" || code === "PERMISSION_DENIED") {
     return `Cannot record "${fileName}" in the version table: ${err.message}`;
   }
   if (code === "MIGRATION_FAILED") return `Migration "${fileName}" failed: ${err.message}`;
@@ -244,7 +244,7 @@ function failureHint(
     return `"${fileName}" is now marked interrupted. Inspect the database, finish or undo the ` +
       `rest by hand, then record the truth with "strata stamp VERSION"`;
   }
-  if (code === "BOOKKEEPING_FAILED") {
+  if (code === "BOOKKEEPING_FAILED" || code === "PERMISSION_DENIED") {
     return "The file's SQL ran, then strata's own write to its version table failed, so the " +
       "transaction was rolled back. " + (err.sqlstate === "42501"
         ? "Grant the role INSERT, UPDATE and DELETE on the version and log tables"

@@ -27,15 +27,14 @@ export function quoteLiteral(value: string): string {
 }
 
 /**
- * `url` with its password replaced by `***`. Text that is not a URL is
- * returned with anything between `://user:` and `@` masked.
+ * `url` with every password replaced by `***`: the one in the user info
+ * (`//user:PASSWORD@`, up to the last `@` before the path, so an unencoded
+ * `@` in it is covered too) and every `password=` parameter, whatever its
+ * length or encoding. Works on the text as written (no URL parsing, so it
+ * cannot throw or re-encode), and on text that is not a URL.
  */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
-  }
+  return url
+    .replace(/(\/\/[^/?#@:]*:)[^/?#]*@/, "$1***@")
+    .replace(/((?:^|[?&\s])password\s*=\s*)[^&#\s]*/gi, "$1***");
 }

@@ -1,8 +1,9 @@
 /**
  * `Db` over PGlite, PostgreSQL compiled to WebAssembly, for `pglite:memory`
  * and `pglite:PATH`. Loaded only for such URLs. It is a single-connection
- * database inside this process, so the advisory lock always succeeds: it is
- * kept for uniformity, not for protection (see the README).
+ * database inside this process, so the advisory lock always succeeds; what
+ * keeps two processes apart is the data directory's lock file
+ * (`fs/data_dir_lock.ts`), taken before the directory is opened.
  *
  * @module
  */
@@ -12,18 +13,30 @@ import type { EmbeddedOptions } from "../core/config.ts";
 import { createDbServerError, parsePosition } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 import type { Db } from "../core/types.ts";
+import { lockDataDir } from "../fs/data_dir_lock.ts";
+import type { OpenOptions } from "./open.ts";
 import { probeTransactionStatus } from "./tx_status.ts";
 
-/** Open (creating when needed) the embedded database. Throws `CONNECTION_FAILED`. */
+/**
+ * Open (creating when needed) the embedded database, after taking its data
+ * directory's lock. Throws `CONNECTION_FAILED`, or `LOCK_TIMEOUT` naming the
+ * process that holds the directory.
+ */
 export async function createPgliteDb(
   target: EmbeddedOptions,
-  options: { onNotice?: (message: string) => void } = {},
+  options: OpenOptions = {},
 ): Promise<Db> {
+  const lock = target.dataDir === null ? null : await lockDataDir(target.dataDir, {
+    waitMs: options.lockWaitMs ?? 60_000,
+    display: target.display,
+    onWait: options.onWait,
+  });
   let pg: PGlite;
   try {
     pg = target.dataDir === null ? new PGlite() : new PGlite(target.dataDir);
     await pg.waitReady;
   } catch (err) {
+    lock?.release();
     throw new StrataError(
       "CONNECTION_FAILED",
       `Cannot open ${target.display}: ${(err as Error).message}`,
@@ -69,6 +82,8 @@ export async function createPgliteDb(
         await pg.close();
       } catch {
         // Closing is best effort: the process is ending either way.
+      } finally {
+        lock?.release();
       }
     },
   };

@@ -15,12 +15,23 @@ import { type FileEntry, isSqlFileName } from "../core/files.ts";
  */
 export function readMigrationDir(dir: string, origin = "--dir"): FileEntry[] {
   const names: string[] = [];
+  const folders: string[] = [];
   try {
     for (const e of Deno.readDirSync(dir)) {
-      if ((e.isFile || e.isSymlink) && isSqlFileName(e.name)) names.push(e.name);
+      if (!isSqlFileName(e.name)) continue;
+      if (e.isDirectory) folders.push(e.name);
+      else names.push(e.name);
     }
   } catch (err) {
     throw dirError(err, dir, origin);
+  }
+  if (folders.length > 0) {
+    const path = `${dir.replace(/\/+$/, "")}/${folders.sort()[0]}/`;
+    throw new StrataError("BAD_FILE_NAME", `Cannot load "${path}": it is a directory`, {
+      file: folders[0],
+      hint: "A directory named like a migration file would be skipped silently; rename it or " +
+        "move it out of the migrations directory",
+    });
   }
   // Synchronous reads: for thousands of small files they are several times faster
   // than as many concurrent async reads, and nothing else runs meanwhile.

@@ -1,0 +1,249 @@
+/**
+ * The trust boundary, attacked: objects another role planted to shadow every
+ * function, operator and type strata's own SQL uses, under a hostile
+ * search_path, with parallel deploys; and session state that one migration
+ * leaves behind for the next.
+ */
+
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { finishCli, runCli, serverTest, spawnCli, tempMigrations, type TestDb } from "./_helpers.ts";
+
+const LIB = new URL("../lib/", import.meta.url).pathname;
+
+function libFiles(dir = LIB): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isDirectory) out.push(...libFiles(`${dir}${e.name}/`));
+    else if (e.name.endsWith(".ts")) out.push(`${dir}${e.name}`);
+  }
+  return out;
+}
+
+/** Every identifier followed by "(" anywhere in lib/: a superset of the SQL functions strata calls. */
+function calledNames(): string[] {
+  const names = new Set<string>();
+  for (const file of libFiles()) {
+    for (const m of Deno.readTextFileSync(file).matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/g)) {
+      names.add(m[1]);
+    }
+  }
+  return [...names].sort();
+}
+
+const OPERATORS = ["=", "<>", "<", ">", "<=", ">=", "||", "-", "+", "*"];
+const TYPES = [
+  "text",
+  "int4",
+  "int8",
+  "numeric",
+  "oid",
+  "bool",
+  "timestamptz",
+  "float8",
+  "interval",
+  "name",
+  "char",
+  "regclass",
+];
+
+/**
+ * As a role with CREATE on public (the pre-15 default), shadow in `public` every
+ * pg_catalog function whose name appears in lib/, every operator of common types,
+ * and the types themselves. Each shadow records its call in public.planted_calls;
+ * the advisory-lock shadows also pretend to succeed (the attack on the lock).
+ */
+async function plantShadows(db: TestDb, planter: string): Promise<number> {
+  await db.sql.unsafe(`
+    CREATE TABLE public.planted_calls (what text);
+    GRANT INSERT ON public.planted_calls TO PUBLIC;
+    CREATE TABLE public.body_runs (what text);
+    GRANT CREATE ON SCHEMA public TO ${planter};`);
+  const fns = await db.sql.unsafe(
+    `SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args,
+            pg_get_function_result(p.oid) AS result, p.pronargs
+       FROM pg_proc p
+      WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.prokind = 'f'
+        AND p.proname = ANY(string_to_array($1, ',')) AND NOT p.proretset
+        AND p.provariadic = 0
+        AND NOT EXISTS (SELECT 1 FROM unnest(p.proargtypes::oid[]) t
+          WHERE t IN ('internal'::regtype, 'cstring'::regtype, '"any"'::regtype,
+                      'anyarray'::regtype, 'anyelement'::regtype, 'anynonarray'::regtype,
+                      'anyenum'::regtype, 'anyrange'::regtype, 'anycompatible'::regtype,
+                      'anycompatiblearray'::regtype, 'anymultirange'::regtype))
+        AND pg_get_function_result(p.oid) NOT IN ('internal', 'cstring', 'trigger', 'record',
+          'anyelement', 'anyarray', 'event_trigger', 'language_handler', 'void')
+        AND p.proargmodes IS NULL`,
+    [calledNames().join(",")],
+  );
+  const planterSql = postgres(db.url.replace("postgres@", `${planter}@`), {
+    max: 1,
+    onnotice: () => {},
+    fetch_types: false,
+  });
+  let planted = 0;
+  try {
+    for (const f of fns) {
+      const args = (f.args as string).split(", ").filter(Boolean);
+      const call = args.map((_, i) => `$${i + 1}`).join(", ");
+      const fake = /^pg_(try_)?advisory_(un)?lock/.test(f.proname) && f.result === "boolean"
+        ? "SELECT true"
+        : `SELECT pg_catalog.${f.proname}(${call})`;
+      await planterSql.unsafe(
+        `CREATE FUNCTION public.${f.proname}(${f.args}) RETURNS ${f.result} LANGUAGE sql AS $f$
+           INSERT INTO public.planted_calls VALUES ('function ${f.proname}');
+           ${fake} $f$`,
+      );
+      planted++;
+    }
+    const ops = await db.sql.unsafe(
+      `SELECT o.oprname, o.oprleft::regtype::text AS l, o.oprright::regtype::text AS r,
+              o.oprresult::regtype::text AS res
+         FROM pg_operator o
+        WHERE o.oprnamespace = 'pg_catalog'::regnamespace
+          AND o.oprname = ANY(string_to_array($1, ' '))
+          AND o.oprkind = 'b' AND o.oprleft::regtype::text = ANY(string_to_array($2, ','))
+          AND o.oprright::regtype::text = ANY(string_to_array($2, ','))`,
+      [
+        OPERATORS.join(" "),
+        TYPES.map((t) => t === "char" ? '"char"' : t).concat([
+          "integer",
+          "bigint",
+          "boolean",
+          "timestamp with time zone",
+          "double precision",
+        ]).join(","),
+      ],
+    );
+    for (const [i, o] of ops.entries()) {
+      await planterSql.unsafe(
+        `CREATE FUNCTION public.shadow_op_${i}(a ${o.l}, b ${o.r}) RETURNS ${o.res}
+           LANGUAGE sql AS $f$
+           INSERT INTO public.planted_calls VALUES ('operator ${o.oprname}');
+           SELECT a OPERATOR(pg_catalog.${o.oprname}) b $f$;
+         CREATE OPERATOR public.${o.oprname} (LEFTARG = ${o.l}, RIGHTARG = ${o.r},
+           FUNCTION = public.shadow_op_${i});`,
+      );
+      planted++;
+    }
+    for (const t of TYPES) {
+      await planterSql.unsafe(
+        `CREATE DOMAIN public.${t === "char" ? '"char"' : t} AS pg_catalog.text`,
+      );
+      planted++;
+    }
+  } finally {
+    await planterSql.end({ timeout: 1 });
+  }
+  // The hostile setting: every session of this database searches public before pg_catalog.
+  await db.sql.unsafe(`ALTER DATABASE ${db.name} SET search_path = public, pg_catalog`);
+  return planted;
+}
+
+async function withRole<T>(db: TestDb, fn: (role: string) => Promise<T>): Promise<T> {
+  const role = `${db.name}_planter`;
+  await db.sql.unsafe(`CREATE ROLE ${role} LOGIN`);
+  try {
+    return await fn(role);
+  } finally {
+    await db.sql.unsafe(`DROP OWNED BY ${role} CASCADE; DROP ROLE ${role}`);
+  }
+}
+
+const SHADOW_FILES = {
+  "1_one.up.sql": "INSERT INTO body_runs VALUES ('up 1');\nCREATE TABLE one (id int);",
+  "1_one.down.sql": "INSERT INTO body_runs VALUES ('down 1');\nDROP TABLE one;",
+  "2_two.up.sql": "-- transaction: false\nINSERT INTO body_runs VALUES ('up 2');\n" +
+    "CREATE INDEX CONCURRENTLY body_runs_what ON body_runs (what);\n" +
+    "INSERT INTO body_runs VALUES ('up 2 end');",
+  "2_two.down.sql": "-- transaction: false\nINSERT INTO body_runs VALUES ('down 2');\n" +
+    "DROP INDEX CONCURRENTLY body_runs_what;",
+  "3_three.up.sql": "INSERT INTO body_runs VALUES ('up 3');\nCREATE TABLE three (id int);",
+  "3_three.down.sql": "INSERT INTO body_runs VALUES ('down 3');\nDROP TABLE three;",
+};
+
+async function bodyRuns(db: TestDb): Promise<Record<string, number>> {
+  const rows = await db.sql.unsafe(
+    "SELECT what, pg_catalog.count(*)::pg_catalog.int4 AS n FROM public.body_runs GROUP BY what",
+  );
+  return Object.fromEntries(rows.map((r) => [r.what, r.n]));
+}
+
+serverTest(
+  "strata's own SQL never runs a planted shadow: 4 parallel upgrades, then every command",
+  async (db) => {
+    await withRole(db, async (planter) => {
+      const planted = await plantShadows(db, planter);
+      assert.ok(planted > 100, `only ${planted} shadows planted`);
+      const dir = await tempMigrations(SHADOW_FILES);
+      try {
+        const env = { DATABASE_URL: db.url };
+        const runs = await Promise.all(
+          Array.from({ length: 4 }, () => finishCli(spawnCli(["--dir", dir, "upgrade"], { env }))),
+        );
+        for (const r of runs) assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(await bodyRuns(db), { "up 1": 1, "up 2": 1, "up 2 end": 1, "up 3": 1 });
+        for (
+          const args of [
+            ["downgrade", "-2"],
+            ["upgrade"],
+            ["stamp", "2"],
+            ["stamp", "head"],
+            ["status"],
+            ["history", "--verbose"],
+            ["current"],
+            ["log"],
+            ["validate"],
+            ["show", "2"],
+            ["upgrade", "--dry-run"],
+          ]
+        ) {
+          const r = await runCli(["--dir", dir, ...args], { env });
+          assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+        }
+        assert.deepEqual(await bodyRuns(db), {
+          "up 1": 1,
+          "up 2": 2,
+          "up 2 end": 2,
+          "up 3": 2,
+          "down 2": 1,
+          "down 3": 1,
+        });
+        const calls = await db.sql.unsafe("SELECT what FROM public.planted_calls");
+        assert.deepEqual(calls.map((c) => c.what), [], "a planted shadow ran");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
+);
+
+serverTest(
+  "strata's dry-run script, applied by psql under the hostile search_path, runs no shadow",
+  async (db) => {
+    await withRole(db, async (planter) => {
+      await plantShadows(db, planter);
+      const dir = await tempMigrations(SHADOW_FILES);
+      try {
+        const script = await runCli(["--dir", dir, "upgrade", "--dry-run", "--from", "base"]);
+        assert.equal(script.code, 0, script.stderr);
+        const psql = new Deno.Command("psql", {
+          args: ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url, "-f", "-"],
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const w = psql.stdin.getWriter();
+        await w.write(new TextEncoder().encode(script.stdout));
+        await w.close();
+        const out = await psql.output();
+        assert.ok(out.success, new TextDecoder().decode(out.stderr));
+        assert.deepEqual(await bodyRuns(db), { "up 1": 1, "up 2": 1, "up 2 end": 1, "up 3": 1 });
+        const calls = await db.sql.unsafe("SELECT what FROM public.planted_calls");
+        assert.deepEqual(calls.map((c) => c.what), [], "a planted shadow ran");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
+);
