@@ -7,7 +7,14 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { finishCli, runCli, serverTest, spawnCli, tempMigrations, type TestDb } from "./_helpers.ts";
+import {
+  finishCli,
+  runCli,
+  serverTest,
+  spawnCli,
+  tempMigrations,
+  type TestDb,
+} from "./_helpers.ts";
 
 const LIB = new URL("../lib/", import.meta.url).pathname;
 

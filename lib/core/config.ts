@@ -277,8 +277,10 @@ export function parseTableName(value: string, origin: string): TableName {
   }
   if (name.includes("\0") || schema.includes("\0")) bad("a NUL character");
   if (/^pg_/i.test(schema) || schema.toLowerCase() === "information_schema") {
-    bad(`schema "${schema}" is PostgreSQL's own (names starting pg_ are reserved, and pg_temp ` +
-      "tables vanish with the session)");
+    bad(
+      `schema "${schema}" is PostgreSQL's own (names starting pg_ are reserved, and pg_temp ` +
+        "tables vanish with the session)",
+    );
   }
   return { schema, name };
 }

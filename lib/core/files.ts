@@ -9,7 +9,7 @@ import { checksumOf } from "./checksum.ts";
 import { StrataError } from "./errors.ts";
 import { type Header, parseHeader } from "./header.ts";
 import { decideRunMode } from "./run_mode.ts";
-import { splitStatements } from "./sql_lexer.ts";
+import { findLineComments, splitStatements } from "./sql_lexer.ts";
 import type { Migration, MigrationFile } from "./types.ts";
 
 /** A directory entry handed to the loader: file name and raw bytes. */
@@ -116,7 +116,9 @@ export function parseMigrationFile(
 ): MigrationFile {
   const file = entry.name;
   const text = decodeText(entry.bytes, file);
-  const header: Header = parseHeader(text, file);
+  const header: Header = parseHeader(text, file, {
+    lineComments: () => findLineComments(text, { file }),
+  });
   const statements = splitStatements(text, { file }).filter((s) => !s.isEmpty);
   const runMode = decideRunMode(text, statements, { header, file });
   return { fileName: file, direction, text, header, statements, runMode };

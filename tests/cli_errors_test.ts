@@ -1,0 +1,377 @@
+/**
+ * Honest messages at the trust boundary, black-box: string settings, secrets,
+ * the embedded database's one-process rule, permissions, partial
+ * statement-by-statement failures, interrupted downs, misplaced header keys,
+ * suggestions. Each asserts the exit code, the message and what the database
+ * holds afterwards.
+ */
+
+import assert from "node:assert/strict";
+import {
+  finishCli,
+  runCli,
+  schemaFingerprint,
+  serverTest,
+  spawnCli,
+  tempMigrations,
+  type TestDb,
+  waitFor,
+} from "./_helpers.ts";
+
+async function withDir<T>(
+  files: Record<string, string>,
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await tempMigrations(files);
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function cli(db: TestDb, args: string[], env: Record<string, string> = {}) {
+  return runCli(args, { env: { DATABASE_URL: db.url, ...env } });
+}
+
+async function versions(db: TestDb): Promise<string[]> {
+  const rows = await db.sql`SELECT version::text AS v FROM strata_migrations ORDER BY version`;
+  return rows.map((r) => r.v);
+}
+
+serverTest(
+  "a database whose default is standard_conforming_strings = off migrates correctly",
+  async (db) => {
+    await db.sql.unsafe(`ALTER DATABASE ${db.name} SET standard_conforming_strings = off`);
+    await withDir({
+      "1_back\\slash.up.sql": "CREATE TABLE t (v text);\nINSERT INTO t VALUES ('a\\b');",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 0, r.stderr);
+      const [row] = await db.sql`SELECT name FROM strata_migrations`;
+      assert.equal(row.name, "back\\slash");
+      const [t] = await db.sql`SELECT v FROM t`;
+      assert.equal(t.v, "a\\b", "the file's '' string is read with standard_conforming_strings on");
+    });
+  },
+);
+
+serverTest(
+  "a file that turns standard_conforming_strings off is refused before anything runs",
+  async (db) => {
+    for (
+      const stmt of [
+        "SET standard_conforming_strings = off;",
+        "SET SESSION standard_conforming_strings TO 'off';",
+        "SELECT pg_catalog.set_config('standard_conforming_strings', 'off', false);",
+        "RESET standard_conforming_strings;",
+      ]
+    ) {
+      await withDir({
+        "1_a.up.sql": "CREATE TABLE a (id int);",
+        "2_b.up.sql": `CREATE TABLE b (id int);\n${stmt}\nSELECT 'x\\';`,
+      }, async (dir) => {
+        const before = await schemaFingerprint(db.sql);
+        const r = await cli(db, ["--dir", dir, "upgrade"]);
+        assert.equal(r.code, 2, stmt);
+        assert.match(
+          r.stderr,
+          /SETTING_REFUSED.*"2_b.up.sql" line 2: it turns standard_conforming_strings off/,
+        );
+        assert.equal(await schemaFingerprint(db.sql), before, "nothing ran");
+      });
+    }
+  },
+);
+
+serverTest(
+  "a hidden COMMIT behind an E'' string continued on the next line is refused, not run",
+  async (db) => {
+    await withDir({
+      "1_a.up.sql": "CREATE TABLE half (id int);\nSELECT E'x'\n'\\''; COMMIT; SELECT 'y';\n" +
+        "CREATE TABLE other (id int);",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /RUN_MODE_REFUSED.*transaction control "COMMIT"/);
+      assert.equal(await schemaFingerprint(db.sql), "");
+    });
+  },
+);
+
+serverTest("passwords never appear in errors, whatever their form", async (db) => {
+  const cases = [
+    ["postgres://u@127.0.0.1:55499/db?password=abc%21defgh", ["abc!defgh", "abc%21defgh"]],
+    ["postgres://u@127.0.0.1:55499/db?password=my+secret+pw", ["my+secret+pw", "secret"]],
+    ["postgres://u@127.0.0.1:55499/db?password=xyz", ["xyz"]],
+    [
+      "postgres://nobody_here:%70%61%73%73%77%6f%72%64%31%32%33%34%35%36%37%38%39%30%2d%2d@" +
+      "127.0.0.1:5432/postgres",
+      ["password1234567890", "%70%61%73%73"],
+    ],
+  ] as const;
+  for (const [url, secrets] of cases) {
+    for (const args of [["current"], ["--json", "current"]]) {
+      const r = await runCli(["--dir", "/nonexistent-is-fine-for-current", ...args], {
+        env: { DATABASE_URL: url },
+      });
+      assert.notEqual(r.code, 0);
+      for (const s of secrets) {
+        assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s), `${s} leaked: ${r.stderr}`);
+      }
+    }
+  }
+  const bad = await runCli(["current"], {
+    env: { DATABASE_URL: "postgres://u:abc%zzdef@127.0.0.1/db" },
+  });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /BAD_DATABASE_URL.*malformed %-escape/);
+  assert.ok(!bad.stderr.includes("abc"), bad.stderr);
+  void db;
+});
+
+serverTest(
+  "a password from PGPASSWORD, a URL file or .env never reaches the output",
+  async (db) => {
+    await withDir({ "1_a.up.sql": "SELECT 1;" }, async (dir) => {
+      const secret = "s3cr3t-Pa55";
+      const file = `${dir}/url`;
+      await Deno.writeTextFile(file, `postgres://u:${secret}@127.0.0.1:55499/db\n`);
+      await Deno.writeTextFile(
+        `${dir}/.env`,
+        `DATABASE_URL=postgres://u:${secret}@127.0.0.1:55499/x\n`,
+      );
+      for (
+        const [args, env] of [
+          [["current"], { PGHOST: "127.0.0.1", PGPORT: "55499", PGPASSWORD: secret }],
+          [["--database-url-file", file, "current"], {}],
+          [["--env-file", `${dir}/.env`, "--json", "current"], {}],
+        ] as const
+      ) {
+        const r = await runCli(["--dir", dir, ...args], { env: { ...env } });
+        assert.equal(r.code, 3, r.stderr);
+        assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), r.stderr);
+      }
+    });
+    void db;
+  },
+);
+
+serverTest(
+  "two processes on one pglite: data directory: the second waits, or exits 3",
+  async (db) => {
+    void db;
+    const dir = await tempMigrations({
+      "1_slow.up.sql": "CREATE TABLE slow (id int);\nSELECT pg_sleep(3);",
+    });
+    const data = await Deno.makeTempDir({ prefix: "strata_test_pglite_" });
+    const url = `pglite:${data}/db`;
+    try {
+      const first = spawnCli(["--dir", dir, "upgrade"], { env: { DATABASE_URL: url } });
+      await waitFor("the first process to hold the data directory", async () => {
+        try {
+          return (await Deno.readTextFile(`${data}/db.strata-lock`)).includes('"pid"');
+        } catch {
+          return false;
+        }
+      }, 60_000);
+      const refused = await runCli(["--dir", dir, "--lock-wait", "0s", "upgrade"], {
+        env: { DATABASE_URL: url },
+      });
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /LOCK_TIMEOUT.*another strata process has it open \(pid \d+ on /,
+      );
+      const waiting = await runCli(["--dir", dir, "--lock-wait", "120s", "upgrade"], {
+        env: { DATABASE_URL: url },
+      });
+      const done = await finishCli(first);
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(done.stdout, /up {4}1 {2}slow/);
+      assert.equal(waiting.code, 0, waiting.stderr);
+      assert.match(waiting.stdout, /Nothing to do: the database is at 1/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(data, { recursive: true });
+    }
+  },
+);
+
+serverTest("a lock file left by a killed process is taken over at once", async (db) => {
+  void db;
+  const dir = await tempMigrations({ "1_a.up.sql": "CREATE TABLE a (id int);" });
+  const data = await Deno.makeTempDir({ prefix: "strata_test_pglite_" });
+  try {
+    await Deno.writeTextFile(
+      `${data}/db.strata-lock`,
+      JSON.stringify({ pid: 999999, host: "gone", since: "2026-01-01T00:00:00Z" }),
+    );
+    const r = await runCli(["--dir", dir, "--lock-wait", "0s", "upgrade"], {
+      env: { DATABASE_URL: `pglite:${data}/db` },
+    });
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(data, { recursive: true });
+  }
+});
+
+serverTest("strata log orders numerically: with 12 entries the newest come first", async (db) => {
+  const files: Record<string, string> = {};
+  for (let i = 1; i <= 6; i++) files[`${i}_m${i}.up.sql`] = `CREATE TABLE m${i} (id int);`;
+  for (let i = 1; i <= 6; i++) files[`${i}_m${i}.down.sql`] = `DROP TABLE m${i};`;
+  files["7_bad.up.sql"] = "SELECT 1/0;";
+  await withDir(files, async (dir) => {
+    assert.equal((await cli(db, ["--dir", dir, "upgrade", "6"])).code, 0);
+    assert.equal((await cli(db, ["--dir", dir, "downgrade", "base"])).code, 0);
+    assert.equal((await cli(db, ["--dir", dir, "upgrade"])).code, 1);
+    const r = await cli(db, ["--dir", dir, "log", "--limit", "3"]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.match(lines[0], /up {4}7 {2}bad {2}failed/);
+    assert.match(lines[1], /up {4}6 {2}m6 {2}ok/);
+    assert.match(lines[2], /up {4}5 {2}m5 {2}ok/);
+  });
+});
+
+serverTest("permission problems are environment errors (exit 3) naming the fix", async (db) => {
+  const role = `${db.name}_weak`;
+  await db.sql.unsafe(`CREATE ROLE ${role} LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+  const weak = db.url.replace("postgres@", `${role}@`);
+  try {
+    await withDir({ "1_a.up.sql": "SELECT 1;" }, async (dir) => {
+      const create = await runCli(["--dir", dir, "upgrade"], { env: { DATABASE_URL: weak } });
+      assert.equal(create.code, 3, create.stderr);
+      assert.match(create.stderr, /PERMISSION_DENIED.*Cannot create or upgrade the version table/);
+      assert.match(create.stderr, /hint: Grant the role CREATE on schema "public"/);
+      assert.equal((await cli(db, ["--dir", dir, "upgrade"])).code, 0);
+      for (const args of [["current"], ["status"], ["history"], ["upgrade"], ["log"]]) {
+        const r = await runCli(["--dir", dir, ...args], { env: { DATABASE_URL: weak } });
+        assert.equal(r.code, 3, `${args}: ${r.stderr}`);
+        assert.match(r.stderr, /PERMISSION_DENIED.*permission denied for table strata_migrations/);
+        assert.match(r.stderr, /hint: GRANT SELECT/);
+      }
+      const temp = await cli(db, ["--dir", dir, "--table", "pg_temp.x", "current"]);
+      assert.equal(temp.code, 2, temp.stderr);
+      assert.match(temp.stderr, /BAD_TABLE_NAME.*"pg_temp" is PostgreSQL's own/);
+    });
+  } finally {
+    await db.sql.unsafe(`DROP OWNED BY ${role} CASCADE; DROP ROLE ${role}`);
+  }
+});
+
+serverTest(
+  "a statement-by-statement file failing inside its own BEGIN says nothing of it remains",
+  async (db) => {
+    await withDir({
+      "1_nt.up.sql":
+        "-- transaction: false\nBEGIN;\nCREATE TABLE w1 (id int);\nSELECT 1/0;\nCOMMIT;",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /statement 3 of 4 failed inside the file's own transaction \(opened by statement 1\), which was rolled back: no statement of it remains/,
+      );
+      assert.doesNotMatch(r.stderr, /statements 1 to 0/);
+      const [t] = await db.sql`SELECT to_regclass('w1') IS NULL AS gone`;
+      assert.ok(t.gone);
+      const log = await db.sql`SELECT outcome, detail FROM strata_migrations_log`;
+      assert.deepEqual(log.map((l) => l.outcome), ["failed"]);
+      assert.match(log[0].detail, /22012 division by zero/);
+      const [row] = await db.sql`SELECT state, statement_index FROM strata_migrations`;
+      assert.deepEqual({ ...row }, { state: "started", statement_index: 0 });
+    });
+  },
+);
+
+serverTest(
+  "an interrupted down step says it was a downgrade and gives the stamps for a down",
+  async (db) => {
+    await withDir({
+      "1_a.up.sql": "CREATE TABLE a (id int);",
+      "2_b.up.sql": "CREATE TABLE b (id int);",
+      "2_b.down.sql": "-- transaction: false\nDROP TABLE b;\nSELECT 1/0;",
+    }, async (dir) => {
+      assert.equal((await cli(db, ["--dir", dir, "upgrade"])).code, 0);
+      const down = await cli(db, ["--dir", dir, "downgrade", "-1"]);
+      assert.equal(down.code, 1);
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 4);
+      assert.match(r.stderr, /interrupted while being reverted \(downgrade\)/);
+      assert.match(r.stderr, /"strata stamp 1" if its down file finished \(2 is reverted\)/);
+      assert.match(r.stderr, /"strata stamp 2" if you restored what it had undone/);
+      const stamp = await cli(db, ["--dir", dir, "stamp", "1"]);
+      assert.equal(stamp.code, 0, stamp.stderr);
+      assert.deepEqual(await versions(db), ["1"]);
+    });
+  },
+);
+
+serverTest(
+  "header keys after a licence block apply; after the first statement they are refused",
+  async (db) => {
+    await withDir({
+      "1_slow.up.sql": "/* Licence: MIT\n * (c) 2026 */\n-- statement-timeout: 200ms\n" +
+        "SELECT pg_sleep(1.5);",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /canceling statement due to statement timeout/);
+    });
+    await withDir({
+      "1_late.up.sql": "SELECT 1;\n-- statement-timeout: 200ms\nSELECT 2;",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "validate"]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(
+        r.stdout,
+        /HEADER_MISPLACED.*"1_late.up.sql" line 2: "statement-timeout" comes after/,
+      );
+      const before = await schemaFingerprint(db.sql);
+      const up = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(up.code, 2);
+      assert.equal(await schemaFingerprint(db.sql), before);
+    });
+    await withDir({ "1_x.up.sql": "-- lock-timeout: 9999h\nSELECT 1;" }, async (dir) => {
+      const r = await runCli(["--dir", dir, "validate"]);
+      assert.equal(r.code, 2);
+      assert.match(r.stdout, /HEADER_BAD_VALUE.*"9999h" for "lock-timeout"/);
+    });
+  },
+);
+
+Deno.test("typos suggest the closest command, a read-only one before a writing one", async () => {
+  for (const typo of ["statu", "stats", "staus"]) {
+    const r = await runCli([typo]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Did you mean "status"\?/, typo);
+  }
+  const options: Array<[string[], string]> = [
+    [["upgrade", "--dryrun"], "--dry-run"],
+    [["upgrade", "--alow-drift"], "--allow-drift"],
+  ];
+  for (const [args, near] of options) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`Did you mean "${near}"\\?`));
+  }
+});
+
+Deno.test("a directory named like a migration file is an error naming it", async () => {
+  await withDir({ "0001_a.up.sql": "SELECT 1;" }, async (dir) => {
+    await Deno.mkdir(`${dir}/0002_b.up.sql`);
+    const r = await runCli(["--dir", dir, "validate"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /BAD_FILE_NAME.*"[^"]*\/0002_b.up.sql\/": it is a directory/);
+  });
+});
+
+Deno.test("an invisible U+FEFF in the middle of a file is named with its line", async () => {
+  await withDir({ "0001_a.up.sql": "SELECT 1;\n\uFEFFCREATE TABLE t (id int);" }, async (dir) => {
+    const r = await runCli(["--dir", dir, "validate"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /INVALID_TEXT.*line 2, column 1: invisible U\+FEFF/);
+  });
+});
