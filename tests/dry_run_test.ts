@@ -76,18 +76,21 @@ function generated(count: number): Record<string, string> {
   for (let i = 1; i <= count; i++) {
     const v = String(i).padStart(4, "0");
     const t = `t${i}`;
+    let header = "";
     let up =
       `CREATE TABLE ${t} (id int PRIMARY KEY, note text DEFAULT 'a;b', n int CHECK (n > ${i}));\n`;
     if (i % 10 === 0) {
-      up = `-- lock-timeout: 5s\n-- statement-timeout: 1min\n${up}` +
+      header = "-- lock-timeout: 5s\n-- statement-timeout: 1min\n";
+      up +=
         `CREATE FUNCTION f${i}() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN ${i}; END; $$;\n`;
     }
     if (i % 7 === 0) up += `COMMENT ON TABLE ${t} IS 'table ${i}';\n`;
     if (i % 25 === 0) up = `BEGIN;\n${up}COMMIT;\n`;
     if (i % 40 === 0) {
-      up = `-- transaction: false\n${up}CREATE INDEX CONCURRENTLY ${t}_n ON ${t} (n);\n`;
+      header = `-- transaction: false\n${header}`;
+      up += `CREATE INDEX CONCURRENTLY ${t}_n ON ${t} (n);\n`;
     }
-    files[`${v}_create_${t}.up.sql`] = up;
+    files[`${v}_create_${t}.up.sql`] = header + up;
     files[`${v}_create_${t}.down.sql`] = (i % 10 === 0 ? `DROP FUNCTION f${i}();\n` : "") +
       `DROP TABLE ${t};\n`;
   }

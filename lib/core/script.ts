@@ -17,6 +17,7 @@ import { RESTORE_SESSION, SESSION_SETTINGS } from "./session_sql.ts";
 import type { MigrationFile, Plan, Step } from "./types.ts";
 import {
   PIN_SEARCH_PATH,
+  renderBatchRecord,
   renderMarkFinished,
   renderMarkStarted,
   renderMarkStatement,
@@ -56,7 +57,9 @@ const OWN_STATEMENTS = PIN_SEARCH_PATH + "SET LOCAL SESSION AUTHORIZATION DEFAUL
  * The text of a transactional step: BEGIN; SET LOCAL timeouts; the file; the
  * version-table and log writes; COMMIT; the session restored. The body is
  * followed by a line break and `;` so a last statement without `;` or a
- * trailing `--` comment still ends.
+ * trailing `--` comment still ends. Inside an outer transaction (a
+ * `--single-transaction` batch) the step is only SET LOCAL, the file and
+ * the restore: the batch records every step at its end (`renderBatchEnd`).
  */
 export function renderTransactionalStep(
   step: Step,
@@ -64,13 +67,23 @@ export function renderTransactionalStep(
   options: { inOuterTransaction?: boolean } = {},
 ): StepSql {
   const file = stepFile(step);
-  const outer = options.inOuterTransaction === true;
+  if (options.inOuterTransaction === true) {
+    return {
+      prefix: renderSetLocal(file.header),
+      body: file.runMode.body,
+      suffix: "\n;\n" + RESTORE_SESSION,
+    };
+  }
   return {
-    prefix: (outer ? "" : "BEGIN;\n") + renderSetLocal(file.header),
+    prefix: "BEGIN;\n" + renderSetLocal(file.header),
     body: file.runMode.body,
-    suffix: "\n;\n" + OWN_STATEMENTS + renderRecord(step, ctx) + (outer ? "" : "COMMIT;\n") +
-      RESTORE_SESSION,
+    suffix: "\n;\n" + OWN_STATEMENTS + renderRecord(step, ctx) + "COMMIT;\n" + RESTORE_SESSION,
   };
+}
+
+/** The end of a `--single-transaction` batch: every step recorded in one statement, COMMIT. */
+export function renderBatchEnd(steps: readonly Step[], ctx: ScriptContext): string {
+  return OWN_STATEMENTS + renderBatchRecord(steps, ctx) + "COMMIT;\n" + RESTORE_SESSION;
 }
 
 /** The file a step runs: the up file, or the down file of a down step. */
@@ -142,7 +155,7 @@ export function renderPlanScript(plan: Plan, ctx: ScriptContext, options: Script
     }
     out += "\n";
   }
-  if (single) out += "COMMIT;\n";
+  if (single) out += renderBatchEnd(plan.steps, ctx);
   return out;
 }
 

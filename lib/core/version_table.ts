@@ -190,6 +190,32 @@ export function renderRecord(step: Step, ctx: TableContext): string {
     `SELECT version, name, '${step.kind}', checksum, execution_ms, 'ok', ${sv} FROM done;\n`;
 }
 
+/**
+ * The write that records every step of a `--single-transaction` batch at
+ * its end: one statement for both tables, whatever the number of steps (the
+ * steps ran together, so no step has its own duration).
+ */
+export function renderBatchRecord(steps: readonly Step[], ctx: TableContext): string {
+  if (steps.length === 0) return "";
+  const t = quoteTable(ctx.table);
+  const sv = text(ctx.strataVersion);
+  const direction = steps[0].kind;
+  const write = direction === "up"
+    ? `WITH done AS (\nINSERT INTO ${t} ` +
+      "(version, name, checksum, state, execution_ms, strata_version, file_hash) VALUES\n" +
+      steps.map(({ migration: m }) =>
+        `(${num(m.version)}, ${text(m.name)}, ${text(m.checksum)}, 'applied', NULL, ${sv}, ` +
+        `${text(m.fileHash)})`
+      ).join(",\n") + "\nRETURNING version, name, checksum)\n"
+    : `WITH done AS (\nDELETE FROM ${t} WHERE version ${EQ} ANY (ARRAY[` +
+      steps.map((s) => num(s.migration.version)).join(", ") +
+      "])\nRETURNING version, name, checksum)\n";
+  return write + `INSERT INTO ${quoteTable(ctx.table, "_log")} ` +
+    "(version, name, direction, checksum, execution_ms, outcome, strata_version)\n" +
+    `SELECT version, name, '${direction}', checksum, NULL, 'ok', ${sv} FROM done ` +
+    `ORDER BY version ${direction === "up" ? "ASC" : "DESC"};\n`;
+}
+
 /** The row changes of a stamp. */
 export interface StampRows {
   readonly add: readonly Migration[];

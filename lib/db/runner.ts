@@ -21,6 +21,7 @@ import {
 } from "../core/failure.ts";
 import { RESTORE_SESSION } from "../core/session_sql.ts";
 import {
+  renderBatchEnd,
   renderSessionTimeouts,
   renderStatementMark,
   renderTransactionalStep,
@@ -120,7 +121,7 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
     }
     const pieces = parts.slice(first, last + 1);
     const text = prefix + pieces.map((p) => p.prefix + p.body + p.suffix).join("") +
-      (last + 1 === parts.length ? "COMMIT;\n" : "");
+      (last + 1 === parts.length ? renderBatchEnd(plan.steps, options) : "");
     try {
       await db.runScript(text);
     } catch (err) {
