@@ -14,7 +14,8 @@ const EDGES: Readonly<Record<string, readonly string[]>> = {
   fs: ["fs"],
   db: ["db", "fs"],
   lint: ["lint", "db", "fs"],
-  commands: ["commands", "db", "fs", "lint"],
+  import: ["import", "db", "fs"],
+  commands: ["commands", "db", "fs", "lint", "import"],
   cli: ["cli", "commands", "db", "fs"],
 };
 const CORE_EXTERNAL = ["node:path"];
