@@ -81,7 +81,7 @@ function median(xs: readonly number[]): number {
 }
 
 async function runParent(runs: number, warmups: number): Promise<void> {
-  const { parseDatabaseUrl } = await import("../lib/core/config.ts");
+  const { parseDatabaseUrl } = await import("../lib/core/database_url.ts");
   const url = Deno.env.get("STRATA_BENCH_URL") ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const env = { STRATA_BENCH_CONN: JSON.stringify(parseDatabaseUrl(url, "STRATA_BENCH_URL")) };
   const times = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));

@@ -237,6 +237,7 @@ serverTest("--json output of every command has a stable shape", async (db) => {
     "file",
     "line",
     "column",
+    "partial",
   ]);
 });
 

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type ConnectionOptions, parseDatabaseUrl } from "../lib/core/config.ts";
+import { type ConnectionOptions, parseDatabaseUrl } from "../lib/core/database_url.ts";
 import { type DbServerError, isDbServerError } from "../lib/core/db_error.ts";
 import { describeError, StrataError } from "../lib/core/errors.ts";
 import type { Db } from "../lib/core/types.ts";

@@ -232,7 +232,7 @@ serverTest(
       "2_idx.up.sql": body,
       "2_idx.down.sql":
         "DROP INDEX CONCURRENTLY t_ab;\nDROP INDEX CONCURRENTLY t_b;\nDROP INDEX CONCURRENTLY t_a;\n" +
-        "-- transaction: false is only read from the header; these all must run outside anyway",
+        "-- (no header needed: these all must run outside a transaction anyway)",
     }, async (dir) => {
       const r = await runCli(["--dir", dir, "upgrade"], { env: env(db) });
       assert.equal(r.code, 0, r.stderr);

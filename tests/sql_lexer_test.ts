@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { classifyWords, splitStatements, type StatementKind } from "../lib/core/sql_lexer.ts";
+import {
+  classifyWords,
+  findLineComments,
+  splitStatements,
+  type StatementKind,
+} from "../lib/core/sql_lexer.ts";
 import { StrataError } from "../lib/core/errors.ts";
 
 /** The non-empty statements of `input`, from their first token to their end. */
@@ -141,6 +146,160 @@ const SPLIT_CASES: Array<[string, string, string[]]> = [
   ]],
 ];
 
+// String continuation (scan.l {quotecontinue}): two literals separated by white
+// space holding a newline are one literal, read on in the first part's mode.
+// Checked on PostgreSQL 15: the cases without a continuation that put two
+// literals side by side are syntax errors there, as two literals should be.
+const CONTINUATION_CASES: Array<[string, string, string[]]> = [
+  [
+    "E string continued: the COMMIT is a statement, not part of a string",
+    "SELECT E'x'\n'\\''; COMMIT; SELECT 1; -- '",
+    ["SELECT E'x'\n'\\'';", "COMMIT;", "SELECT 1;"],
+  ],
+  [
+    "E string continued: the COMMIT is inside the literal",
+    "SELECT E'a'\n'\\'; COMMIT; SELECT '; -- '\nSELECT 2;",
+    ["SELECT E'a'\n'\\'; COMMIT; SELECT ';", "SELECT 2;"],
+  ],
+  ["E string continued after a -- comment on its line", "SELECT E'a' -- it's\n'\\'; x'; SELECT 2", [
+    "SELECT E'a' -- it's\n'\\'; x';",
+    "SELECT 2",
+  ]],
+  [
+    "E string continued over blank lines and comment lines",
+    "SELECT E'a'\n\n  -- one\n\t-- two\n  '\\'; x'; SELECT 2",
+    ["SELECT E'a'\n\n  -- one\n\t-- two\n  '\\'; x';", "SELECT 2"],
+  ],
+  ["E mode kept over several parts", "SELECT e'a'\n'b'\n'\\';'; SELECT 2", [
+    "SELECT e'a'\n'b'\n'\\';';",
+    "SELECT 2",
+  ]],
+  ["no continuation without a newline", "SELECT E'a' '\\'; SELECT 2", [
+    "SELECT E'a' '\\';",
+    "SELECT 2",
+  ]],
+  ["no continuation across a block comment", "SELECT E'a'\n/* c */ '\\'; SELECT 2", [
+    "SELECT E'a'\n/* c */ '\\';",
+    "SELECT 2",
+  ]],
+  ["no continuation when the comment line has no newline", "SELECT E'a'\n-- '\\'; SELECT 2", [
+    "SELECT E'a'\n-- '\\'; SELECT 2",
+  ]],
+  ["a plain string's continuation stays plain", "SELECT 'a'\n'\\'; SELECT 2", [
+    "SELECT 'a'\n'\\';",
+    "SELECT 2",
+  ]],
+  ["E'' after a newline is a new literal, not a continuation", "SELECT 'a'\nE'\\'; x'; SELECT 2", [
+    "SELECT 'a'\nE'\\'; x';",
+    "SELECT 2",
+  ]],
+  ["B'' and X'' continued", "SELECT B'1'\n'0', X'f'\n  'e'; SELECT 2", [
+    "SELECT B'1'\n'0', X'f'\n  'e';",
+    "SELECT 2",
+  ]],
+  ["B'' has no doubled quote", "SELECT B'1''0;'; SELECT 2", ["SELECT B'1''0;';", "SELECT 2"]],
+  ["N'' continued", "SELECT N'a'\n'b;c'; SELECT 2", ["SELECT N'a'\n'b;c';", "SELECT 2"]],
+  ["U&'' continued, then UESCAPE", "SELECT U&'!0061'\n'\\;' UESCAPE '!'; SELECT 2", [
+    "SELECT U&'!0061'\n'\\;' UESCAPE '!';",
+    "SELECT 2",
+  ]],
+  ["quoted identifiers are never continued", 'SELECT "a"\n"b;"; SELECT 2', [
+    'SELECT "a"\n"b;";',
+    "SELECT 2",
+  ]],
+];
+
+// BEGIN ATOMIC: only BEGIN followed by ATOMIC opens a body; BEGIN, ATOMIC and
+// (after AS or a dot, or as a bare label) END are legal column names.
+const ATOMIC_CASES: Array<[string, string, string[]]> = [
+  [
+    "SET search_path = begin as a function option",
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = begin RETURN 1;\nCOMMIT;",
+    [
+      "CREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = begin RETURN 1;",
+      "COMMIT;",
+    ],
+  ],
+  [
+    'ORDER BY begin and "end" - begin inside a body',
+    'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT "end" - begin FROM t ORDER BY begin; END;\nCREATE INDEX CONCURRENTLY i ON t (a);',
+    [
+      'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT "end" - begin FROM t ORDER BY begin; END;',
+      "CREATE INDEX CONCURRENTLY i ON t (a);",
+    ],
+  ],
+  [
+    "AS end, t.end and a bare end label inside a body",
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS end; SELECT t.end FROM t; SELECT 1 end; END; SELECT 3",
+    [
+      "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS end; SELECT t.end FROM t; SELECT 1 end; END;",
+      "SELECT 3",
+    ],
+  ],
+  [
+    "function named begin.atomic",
+    "CREATE FUNCTION begin.atomic() RETURNS begin LANGUAGE sql RETURN NULL; COMMIT;",
+    ["CREATE FUNCTION begin.atomic() RETURNS begin LANGUAGE sql RETURN NULL;", "COMMIT;"],
+  ],
+  [
+    "comments between BEGIN and ATOMIC, and before the final END",
+    "CREATE PROCEDURE p() BEGIN /* x; */ -- y;\n ATOMIC INSERT INTO t VALUES (1); -- done;\nEND; SELECT 1",
+    [
+      "CREATE PROCEDURE p() BEGIN /* x; */ -- y;\n ATOMIC INSERT INTO t VALUES (1); -- done;\nEND;",
+      "SELECT 1",
+    ],
+  ],
+  [
+    "empty body",
+    "create or replace function f() returns int language sql begin atomic end; select 1",
+    ["create or replace function f() returns int language sql begin atomic end;", "select 1"],
+  ],
+  [
+    "CASE ... END at the start of a body statement's expression",
+    "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT (CASE WHEN false THEN 2 END); END; SELECT 2",
+    [
+      "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT (CASE WHEN false THEN 2 END); END;",
+      "SELECT 2",
+    ],
+  ],
+  [
+    "BEGIN ATOMIC outside CREATE FUNCTION / PROCEDURE opens nothing",
+    "SELECT begin atomic FROM t; SELECT 2",
+    ["SELECT begin atomic FROM t;", "SELECT 2"],
+  ],
+];
+
+for (const [name, input, expected] of [...CONTINUATION_CASES, ...ATOMIC_CASES]) {
+  Deno.test(`splitStatements() splits like the server: ${name}`, () => {
+    assert.deepEqual(stmts(input), expected);
+    const chunks = splitStatements(input);
+    assert.equal(chunks.map((c) => input.slice(c.start, c.end)).join(""), input);
+  });
+}
+
+Deno.test("splitStatements() sees the COMMIT that a continued E string leaves outside", () => {
+  assert.deepEqual(kinds("SELECT E'x'\n'\\''; COMMIT; SELECT 1; -- '"), [
+    "sql",
+    "transaction-control",
+    "sql",
+  ]);
+  assert.deepEqual(kinds("SELECT E'a'\n'\\'; COMMIT; SELECT '; -- '\nSELECT 2;"), ["sql", "sql"]);
+});
+
+Deno.test("splitStatements() classifies what follows a body with begin as a column", () => {
+  const input = "CREATE OR REPLACE FUNCTION f() RETURNS SETOF int LANGUAGE sql\n" +
+    "BEGIN ATOMIC SELECT begin FROM t ORDER BY begin; END;\nCREATE INDEX CONCURRENTLY i ON t (a);";
+  assert.deepEqual(kinds(input), ["sql", "no-transaction"]);
+});
+
+Deno.test("splitStatements() normalises a continued string as its parts joined by one space", () => {
+  const norm = (input: string) => splitStatements(input)[0].normalized;
+  assert.equal(norm("SELECT 'a'\n'b';"), "SELECT 'a' 'b';");
+  assert.equal(norm("SELECT E'a' -- note\n\n  'b';"), "SELECT E'a' 'b';");
+  assert.equal(norm("SELECT E'x'\n'\\'';"), "SELECT E'x' '\\'';");
+  assert.notEqual(norm("SELECT 'a'\n'b';"), norm("SELECT 'a'\n'c';"));
+});
+
 for (const [name, input, expected] of SPLIT_CASES) {
   Deno.test(`splitStatements() splits: ${name}`, () => {
     assert.deepEqual(stmts(input), expected);
@@ -217,6 +376,39 @@ const KIND_CASES: Array<[string, string, StatementKind[]]> = [
   ["psql \\i", "SELECT 1;\n\\i other.sql\n", ["sql", "psql-meta"]],
   ["COPY FROM stdin", "COPY t (a) FROM stdin;", ["psql-copy"]],
   ["COPY from a file is SQL", "COPY t FROM '/tmp/x.csv'; COPY t TO STDOUT;", ["sql", "sql"]],
+  ["REINDEX SCHEMA", "REINDEX SCHEMA s; REINDEX (VERBOSE) SYSTEM;", [
+    "no-transaction",
+    "no-transaction",
+  ]],
+  ["REINDEX (CONCURRENTLY) as an option", "REINDEX (CONCURRENTLY) TABLE t;", ["no-transaction"]],
+  ["REINDEX (CONCURRENTLY false)", "REINDEX (VERBOSE, CONCURRENTLY false) TABLE t;", ["sql"]],
+  ["REINDEX of a table named system", "REINDEX TABLE system; REINDEX INDEX database;", [
+    "sql",
+    "sql",
+  ]],
+  ["REINDEX with an option naming a tablespace", "REINDEX (TABLESPACE database) TABLE t;", ["sql"]],
+  ["CLUSTER of every table", "CLUSTER; CLUSTER VERBOSE; CLUSTER (VERBOSE);", [
+    "no-transaction",
+    "no-transaction",
+    "no-transaction",
+  ]],
+  ["CLUSTER of one table", 'CLUSTER t; CLUSTER "t" USING i; CLUSTER VERBOSE t;', [
+    "sql",
+    "sql",
+    "sql",
+  ]],
+  ["DISCARD", "DISCARD ALL; DISCARD PLANS;", ["no-transaction", "sql"]],
+  ["ANALYZE runs in a transaction", "ANALYZE; ANALYZE t;", ["sql", "sql"]],
+  [
+    "ALTER SUBSCRIPTION that refreshes",
+    "ALTER SUBSCRIPTION s REFRESH PUBLICATION; ALTER SUBSCRIPTION s SET PUBLICATION p;",
+    ["no-transaction", "no-transaction"],
+  ],
+  [
+    "ALTER SUBSCRIPTION that does not refresh",
+    "ALTER SUBSCRIPTION s ADD PUBLICATION p WITH (refresh = false); ALTER SUBSCRIPTION s ENABLE;",
+    ["sql", "sql"],
+  ],
   ["word begin inside a string", "SELECT 'begin';", ["sql"]],
   ["BEGIN ATOMIC function is SQL", "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;", [
     "sql",
@@ -324,3 +516,103 @@ Deno.test("splitStatements() property: chunks rebuild the input and split only a
     );
   }
 });
+
+const STRAY_BOM: Array<[string, string, number, number]> = [
+  ["between statements", "SELECT 1;\n\n\uFEFFCREATE TABLE t ();", 3, 1],
+  ["inside a word", "SELECT 1;\nSELECT ab\uFEFFc FROM t;", 2, 10],
+  ["after a number", "SELECT 12\uFEFF;", 1, 10],
+  ["in a dollar tag", "SELECT $\uFEFF$ x $\uFEFF$;", 1, 9],
+  ["after a non-BMP character, counted in code points", "SELECT '😀',\uFEFF 1;", 1, 12],
+];
+
+for (const [where, input, line, column] of STRAY_BOM) {
+  Deno.test(`splitStatements() rejects a U+FEFF ${where}`, () => {
+    assert.throws(() => splitStatements(input, { file: "0002_x.up.sql" }), (err: unknown) => {
+      assert.ok(err instanceof StrataError);
+      assert.equal(err.code, "INVALID_TEXT");
+      assert.equal(
+        err.message,
+        `Cannot read "0002_x.up.sql" line ${line}, column ${column}: ` +
+          "invisible U+FEFF (byte order mark) in the middle of the file",
+      );
+      assert.deepEqual([err.file, err.line, err.column], ["0002_x.up.sql", line, column]);
+      assert.match(err.hint ?? "", /^Delete the invisible character/);
+      return true;
+    });
+  });
+}
+
+Deno.test("splitStatements() allows U+FEFF inside literals, identifiers and comments", () => {
+  const input = [
+    "SELECT '\uFEFF', E'\\\uFEFF', U&'\uFEFF', \"a\uFEFF\", $$\uFEFF$$, $t$\uFEFF$t$;",
+    "-- \uFEFF",
+    "/* \uFEFF */ SELECT 2;",
+  ].join("\n");
+  assert.equal(stmts(input).length, 2);
+  assert.throws(() => splitStatements("\uFEFF"), /line 1, column 1: invisible U\+FEFF/);
+});
+
+const LINE_COMMENTS: Array<[string, string, number[]]> = [
+  ["no comments", "SELECT 1;", []],
+  ["header, trailing and last line without newline", "-- a\nSELECT 1; -- b\n-- c", [0, 15, 20]],
+  ["--- counts once", "--- x -- y\nSELECT 1;", [0]],
+  [
+    "not inside strings, identifiers, dollar bodies or block comments",
+    "SELECT '--', E'\\'--', \"--\", $$ -- $$, $x$\n-- $x$ /* -- /* -- */ */;",
+    [],
+  ],
+  ["between the parts of a continued string", "SELECT 'a' -- one\n-- two\n'b'; -- three", [
+    11,
+    18,
+    30,
+  ]],
+  [
+    "inside a BEGIN ATOMIC body",
+    "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC -- x\nSELECT 1; END;",
+    [
+      45,
+    ],
+  ],
+  ["after a string, not inside it", "SELECT 'it''s' --'\n", [15]],
+  ["not in a psql meta-command line", "\\set x --y\nSELECT 1; --z", [21]],
+  ["operators around a comment", "SELECT 1*--2\n3;", [9]],
+];
+
+for (const [name, input, expected] of LINE_COMMENTS) {
+  Deno.test(`findLineComments() finds real -- comments: ${name}`, () => {
+    assert.deepEqual(findLineComments(input), expected);
+    for (const at of expected) assert.equal(input.slice(at, at + 2), "--");
+  });
+}
+
+Deno.test("findLineComments() throws what splitStatements() throws", () => {
+  assert.throws(
+    () => findLineComments("-- a\nSELECT 'x", { file: "0001_x.up.sql" }),
+    (err: unknown) => err instanceof StrataError && err.code === "SQL_UNTERMINATED",
+  );
+});
+
+// Golden files: tests/fixtures/sql_lexer/<case>/input.sql and the statements
+// expected from it. STRATA_UPDATE_GOLDEN=1 rewrites expected.json (review the diff).
+const GOLDEN = new URL("./fixtures/sql_lexer/", import.meta.url);
+
+for (const entry of [...Deno.readDirSync(GOLDEN)].filter((e) => e.isDirectory)) {
+  Deno.test(`splitStatements() matches the golden file: ${entry.name}`, () => {
+    const dir = new URL(`${entry.name}/`, GOLDEN);
+    const input = Deno.readTextFileSync(new URL("input.sql", dir));
+    const actual = splitStatements(input, { file: "input.sql" }).filter((s) => !s.isEmpty).map((
+      s,
+    ) => ({
+      line: s.line,
+      column: s.column,
+      kind: s.kind,
+      text: input.slice(s.sqlStart, s.end),
+      normalized: s.normalized,
+    }));
+    const expected = new URL("expected.json", dir);
+    if (Deno.env.get("STRATA_UPDATE_GOLDEN") === "1") {
+      Deno.writeTextFileSync(expected, JSON.stringify(actual, null, 2) + "\n");
+    }
+    assert.deepEqual(actual, JSON.parse(Deno.readTextFileSync(expected)));
+  });
+}

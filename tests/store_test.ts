@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { parseDatabaseUrl } from "../lib/core/config.ts";
+import { parseDatabaseUrl } from "../lib/core/database_url.ts";
 import { createPostgresDb } from "../lib/db/postgres.ts";
 import { StrataError } from "../lib/core/errors.ts";
 import { loadMigrations } from "../lib/core/files.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseDatabaseUrl } from "../lib/core/config.ts";
+import { parseDatabaseUrl } from "../lib/core/database_url.ts";
 import { createPgliteDb } from "../lib/db/pglite.ts";
 import { createPostgresDb } from "../lib/db/postgres.ts";
 import { takeSnapshot } from "../lib/db/snapshot.ts";
@@ -94,9 +94,12 @@ serverTest("verify catches each planted defect by name on a server scratch datab
   const url = serverUrl();
   const ok = await runCli(["--dir", EXAMPLES, "verify", "--scratch-url", url]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  // Only what this run made: another suite may be verifying on the same server.
+  const scratch = /\(scratch database (strata_scratch_[a-z0-9]+)\)/.exec(ok.stdout)?.[1];
+  assert.ok(scratch, ok.stdout);
+  const left = await t.sql`SELECT datname FROM pg_database WHERE datname = ${scratch}`;
+  assert.deepEqual([...left], [], "the scratch database was dropped");
   await verifyDefects(["--scratch-url", url]);
-  const left = await t.sql`SELECT datname FROM pg_database WHERE datname LIKE 'strata_verify_%'`;
-  assert.deepEqual([...left], []);
 });
 
 serverTest(

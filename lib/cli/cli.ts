@@ -1,26 +1,21 @@
 /**
- * The command line: parse arguments (one option table per command), resolve
- * settings, dispatch, write results to stdout and errors to stderr, and turn
- * every outcome into an exit code. Only `main.ts` exits.
+ * The command line: parse arguments, resolve the shared settings once,
+ * dispatch to the command with its own typed options, write results to
+ * stdout and errors to stderr, and turn every outcome into an exit code.
+ * Only `main.ts` exits.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { parseDurationOption, parseEnvFile, parseTableName } from "../core/config.ts";
+import type { Io } from "../commands/context.ts";
+import { GLOBAL_OPTIONS, pickOptions } from "../commands/options.ts";
+import { parseEnvFile, resolveConfig } from "../core/config.ts";
 import { describeError, exitCodeFor, StrataError } from "../core/errors.ts";
-import { closestWord } from "../core/words.ts";
-import {
-  closestCommand,
-  commandHelp,
-  COMMANDS,
-  GLOBAL_OPTIONS,
-  type OptionSpec,
-  programHelp,
-} from "./spec.ts";
-import type { CommandContext, Io } from "../commands/context.ts";
-import { useColor } from "../core/output.ts";
 import { STRATA_VERSION } from "../core/version.ts";
+import { checkArgCount, checkOptionsApply, parseCommandLine } from "./args.ts";
+import { closestCommand, commandHelp, programHelp } from "./help.ts";
+import { addSecret, redactingIo } from "./secrets.ts";
+import { COMMANDS } from "./spec.ts";
 
 export type { Io } from "../commands/context.ts";
 
@@ -44,6 +39,7 @@ export async function run(args: readonly string[], rawIo: Io): Promise<number> {
   }
 }
 
+/** The `--json` shape of an error (README: JSON output). */
 function errorRecord(err: StrataError) {
   return {
     event: "error",
@@ -55,11 +51,12 @@ function errorRecord(err: StrataError) {
     file: err.file ?? null,
     line: err.line ?? null,
     column: err.column ?? null,
+    partial: err.partial ?? null,
   };
 }
 
 async function dispatch(args: readonly string[], io: Io, secrets: RegExp[]): Promise<number> {
-  const { values, positionals } = parseAll(args);
+  const { values, positionals } = parseCommandLine(args);
   if (values.version) {
     io.stdout(`strata ${STRATA_VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
     return 0;
@@ -81,153 +78,12 @@ async function dispatch(args: readonly string[], io: Io, secrets: RegExp[]): Pro
     return 0;
   }
   checkOptionsApply(name, values);
-  io = { ...io, env: await mergeEnvFile(values["env-file"] as string | undefined, io) };
-  if (rest.length < command.minArgs || rest.length > command.maxArgs) {
-    throw new StrataError(
-      "USAGE",
-      `Cannot run "${name}": expected ${argCount(command)}, got ${rest.length}`,
-      {
-        hint: `Usage: strata ${name} ${command.usage}`,
-      },
-    );
-  }
-  const ctx = buildContext(values, rest, io, secrets);
-  return await command.run(ctx);
-}
-
-function argCount(c: { minArgs: number; maxArgs: number }): string {
-  if (c.maxArgs === 0) return "no arguments";
-  return c.minArgs === c.maxArgs
-    ? `${c.minArgs} argument(s)`
-    : `${c.minArgs} to ${c.maxArgs} arguments`;
-}
-
-type Values = Record<string, string | boolean | undefined>;
-
-function parseAll(args: readonly string[]): { values: Values; positionals: string[] } {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  const add = (table: Record<string, OptionSpec>) => {
-    for (const [k, v] of Object.entries(table)) {
-      options[k] = v.short ? { type: v.type, short: v.short } : { type: v.type };
-    }
-  };
-  add(GLOBAL_OPTIONS);
-  for (const c of Object.values(COMMANDS)) add(c.options);
-  try {
-    const parsed = parseArgs({
-      args: moveRelativeTargets(args),
-      options,
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: parsed.values as Values, positionals: parsed.positionals };
-  } catch (err) {
-    const message = (err as Error).message.replace(/\. To specify a positional.*$/s, "");
-    const unknown = /Unknown option '--([^']+)'/.exec(message)?.[1];
-    const near = unknown === undefined
-      ? undefined
-      : closestWord(unknown.toLowerCase(), Object.keys(options), { prefix: true });
-    throw new StrataError("USAGE", `Cannot parse the command line: ${message}`, {
-      hint: near
-        ? `Did you mean "--${near}"? See strata --help, or strata COMMAND --help`
-        : "See strata --help, or strata COMMAND --help",
-    });
-  }
-}
-
-/** `-1` is a target (downgrade -1), not a short option: pass such words after `--`. */
-function moveRelativeTargets(args: readonly string[]): string[] {
-  const end = args.indexOf("--");
-  const head = end === -1 ? [...args] : args.slice(0, end);
-  const tail = end === -1 ? [] : args.slice(end + 1);
-  const relative = head.filter((a) => /^-\d+$/.test(a));
-  if (relative.length === 0) return [...args];
-  return [...head.filter((a) => !/^-\d+$/.test(a)), "--", ...relative, ...tail];
-}
-
-function checkOptionsApply(name: string, values: Values): void {
-  const allowed = { ...GLOBAL_OPTIONS, ...COMMANDS[name].options };
-  for (const key of Object.keys(values)) {
-    if (values[key] === undefined || key in allowed) continue;
-    if (key === "dry-run" || key === "sql" || key === "from") {
-      throw new StrataError(
-        "USAGE",
-        `Cannot run "${name}" with --${key}: it has no script to print`,
-        {
-          hint: "--dry-run (--sql) applies to upgrade, downgrade and stamp; nothing was run",
-        },
-      );
-    }
-    throw new StrataError("USAGE", `Cannot run "${name}": option --${key} does not apply to it`, {
-      hint: `See strata ${name} --help`,
-    });
-  }
-}
-
-function buildContext(
-  values: Values,
-  positionals: string[],
-  io: Io,
-  secrets: RegExp[],
-): CommandContext {
-  const env = io.env;
-  const str = (k: string) => values[k] as string | undefined;
-  const tableText = str("table") ?? env.STRATA_TABLE ?? "strata_migrations";
-  const lockWait = str("lock-wait") ?? env.STRATA_LOCK_WAIT ?? "60s";
-  const waitTimeout = str("wait-timeout");
-  const connectWaitMs = waitTimeout !== undefined
-    ? parseDurationOption(waitTimeout, "--wait-timeout")
-    : values.wait
-    ? 60_000
-    : 0;
-  return {
-    io,
-    dir: str("dir") ?? env.STRATA_DIR ?? "./migrations",
-    table: parseTableName(tableText, str("table") !== undefined ? "--table" : "STRATA_TABLE"),
-    lockWaitMs: parseDurationOption(
-      lockWait,
-      str("lock-wait") !== undefined ? "--lock-wait" : "STRATA_LOCK_WAIT",
-    ),
-    connectWaitMs,
-    color: useColor({ isTty: io.isTty, noColor: env.NO_COLOR }) && values.json !== true,
-    json: values.json === true,
-    stderrIsTty: io.stderrIsTty === true,
-    screenRows: io.rows ?? 24,
-    flags: values,
-    positionals,
-    addSecret: (s) => {
-      // A last line of defence: every URL is redacted where it is made (redactUrl), and
-      // scrubbing secrets shorter than 4 characters would mangle ordinary text.
-      if (s.length >= 4) secrets.push(secretPattern(s));
-    },
-  };
-}
-
-/**
- * A pattern matching a secret as it may appear in text: each character as
- * is or %-encoded (any case, any mixture), and a space also as `+`.
- */
-function secretPattern(secret: string): RegExp {
-  const enc = new TextEncoder();
-  const parts = [...secret].map((ch) => {
-    const hex = [...enc.encode(ch)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
-    const raw = ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    return `(?:${raw}|${hex}${ch === " " ? "|\\+" : ""})`;
-  });
-  return new RegExp(parts.join(""), "gi");
-}
-
-function redactingIo(io: Io, secrets: readonly RegExp[]): Io {
-  const scrub = (text: string) => {
-    let out = text;
-    for (const s of secrets) out = out.replace(s, "***");
-    return out;
-  };
-  return {
-    ...io,
-    stdout: (t) => io.stdout(scrub(t)),
-    stderr: (t) => io.stderr(scrub(t)),
-  };
+  checkArgCount(name, rest);
+  const global = pickOptions(GLOBAL_OPTIONS, values);
+  const env = await mergeEnvFile(global["env-file"], io);
+  const config = resolveConfig(global, env, io);
+  const ctx = { ...config, io: { ...io, env }, addSecret: (s: string) => addSecret(secrets, s) };
+  return await command.run(ctx, pickOptions(command.options, values), rest);
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 
 import { currentVersion, versionLabel } from "../core/state.ts";
-import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
+import { type CommandContext } from "./context.ts";
+import { loadDir, readStateOnly } from "./load.ts";
 
 /**
  * Print the highest applied version (`base` when none), its message, and

@@ -10,12 +10,14 @@ import { StrataError } from "../core/errors.ts";
 import { assumeApplied } from "../core/plan.ts";
 import { renderCreateTables, TABLE_FORMAT } from "../core/version_table.ts";
 import type { Migration } from "../core/types.ts";
-import { type CheckedState, type CommandContext, readStateOnly } from "./context.ts";
+import type { DryRunValues } from "./options.ts";
+import { type CommandContext } from "./context.ts";
+import { type CheckedState, readStateOnly } from "./load.ts";
 
 /** True when the command should print its script instead of running it. */
-export function isDryRun(ctx: CommandContext): boolean {
-  const dry = ctx.flags["dry-run"] === true || ctx.flags.sql === true;
-  if (!dry && ctx.flags.from !== undefined) {
+export function isDryRun(options: DryRunValues): boolean {
+  const dry = options["dry-run"] || options.sql;
+  if (!dry && options.from !== undefined) {
     throw new StrataError("USAGE", "Cannot use --from without --dry-run", {
       hint: "--from VERSION|base says where the database is when printing a script offline",
     });
@@ -27,8 +29,8 @@ export function isDryRun(ctx: CommandContext): boolean {
 export async function dryRunState(
   ctx: CommandContext,
   migrations: readonly Migration[],
+  from: string | undefined,
 ): Promise<CheckedState> {
-  const from = ctx.flags.from as string | undefined;
   if (from !== undefined) {
     const rows = assumeApplied(migrations, from);
     const atBase = from.trim().toLowerCase() === "base";

@@ -7,15 +7,20 @@
 import { compareBig } from "../core/files.ts";
 import { formatDuration, paint } from "../core/output.ts";
 import type { AppliedRow, Migration } from "../core/types.ts";
-import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
+import type { HISTORY_OPTIONS, OptionValues } from "./options.ts";
+import { type CommandContext } from "./context.ts";
+import { loadDir, readStateOnly } from "./load.ts";
 
 type Entry = { version: bigint; migration?: Migration; row?: AppliedRow; edited?: boolean };
 
 /** Print one line per migration: version, state, message, when applied. Never creates anything. */
-export async function runHistory(ctx: CommandContext): Promise<number> {
+export async function runHistory(
+  ctx: CommandContext,
+  options: OptionValues<typeof HISTORY_OPTIONS>,
+): Promise<number> {
   const migrations = await loadDir(ctx);
   const { rows, edited } = await readStateOnly(ctx, migrations);
-  const verbose = ctx.flags.verbose === true;
+  const verbose = options.verbose;
   if (ctx.json) {
     const entries = mergeEntries(migrations, rows, edited).map(jsonEntry);
     ctx.io.stdout(JSON.stringify({ migrations: entries }) + "\n");

@@ -6,12 +6,17 @@
 
 import { StrataError } from "../core/errors.ts";
 import { formatDuration } from "../core/output.ts";
+import type { LOG_OPTIONS, OptionValues } from "./options.ts";
 import { readLog } from "../db/store.ts";
-import { type CommandContext, withSession } from "./context.ts";
+import { type CommandContext } from "./context.ts";
+import { withSession } from "./session.ts";
 
 /** Print the newest N log entries (default 50). */
-export async function runLog(ctx: CommandContext): Promise<number> {
-  const raw = (ctx.flags.limit as string | undefined) ?? "50";
+export async function runLog(
+  ctx: CommandContext,
+  options: OptionValues<typeof LOG_OPTIONS>,
+): Promise<number> {
+  const raw = options.limit ?? "50";
   if (!/^\d+$/.test(raw) || Number(raw) < 1) {
     throw new StrataError("USAGE", `Cannot use --limit "${raw}": not a positive count`, {
       hint: "Give a whole number such as 20",

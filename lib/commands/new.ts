@@ -6,11 +6,16 @@
 
 import { StrataError } from "../core/errors.ts";
 import { nextVersion, slugify } from "../core/files.ts";
+import type { NEW_OPTIONS, OptionValues } from "./options.ts";
 import { type CommandContext } from "./context.ts";
 
 /** Create `<version>_<slug>.up.sql` and `.down.sql`; never overwrites; prints both paths. */
-export async function runNew(ctx: CommandContext): Promise<number> {
-  const message = ctx.positionals[0].trim();
+export async function runNew(
+  ctx: CommandContext,
+  options: OptionValues<typeof NEW_OPTIONS>,
+  messageText: string,
+): Promise<number> {
+  const message = messageText.trim();
   if (message === "") {
     throw new StrataError("USAGE", "Cannot create a migration: the message is empty", {
       hint: 'Describe the change, e.g. strata new "add users table"',
@@ -29,7 +34,7 @@ export async function runNew(ctx: CommandContext): Promise<number> {
   const names = await listOrCreate(ctx.dir);
   const now = new Date();
   const { version, previous } = nextVersion(names, {
-    timestamp: ctx.flags.timestamp === true ? now : undefined,
+    timestamp: options.timestamp ? now : undefined,
   });
   const base = `${ctx.dir.replace(/\/+$/, "")}/${version}_${slug}`;
   const created = now.toISOString().replace(/\.\d+Z$/, "Z");

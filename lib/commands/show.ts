@@ -5,16 +5,16 @@
  * @module
  */
 
-import { chooseDatabaseSource } from "../core/config.ts";
 import { StrataError } from "../core/errors.ts";
 import { describeHeader, type Header } from "../core/header_keys.ts";
 import { formatDuration } from "../core/output.ts";
 import type { AppliedRow, Migration, MigrationFile } from "../core/types.ts";
-import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
+import { type CommandContext } from "./context.ts";
+import { loadDir, readStateOnly } from "./load.ts";
+import { hasDatabase } from "./session.ts";
 
 /** Print the migration; throws `UNKNOWN_TARGET` for a version without files. */
-export async function runShow(ctx: CommandContext): Promise<number> {
-  const text = ctx.positionals[0];
+export async function runShow(ctx: CommandContext, text: string): Promise<number> {
   if (!/^\d+$/.test(text)) {
     throw new StrataError("USAGE", `Cannot show "${text}": not a version`, {
       hint: "Give a version such as 0003 (see strata history)",
@@ -29,11 +29,7 @@ export async function runShow(ctx: CommandContext): Promise<number> {
         : `No migrations in "${ctx.dir}"`,
     });
   }
-  const hasDb = chooseDatabaseSource({
-    databaseUrl: ctx.flags["database-url"] as string | undefined,
-    databaseUrlFile: ctx.flags["database-url-file"] as string | undefined,
-  }, ctx.io.env).kind !== "none";
-  const state = hasDb ? await readStateOnly(ctx, migrations) : undefined;
+  const state = hasDatabase(ctx) ? await readStateOnly(ctx, migrations) : undefined;
   const row = state ? state.rows.find((r) => r.version === m.version) ?? null : undefined;
   const edited = state?.edited.has(m.version) === true;
   ctx.io.stdout(

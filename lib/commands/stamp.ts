@@ -11,22 +11,27 @@ import { renderStampScript } from "../core/script.ts";
 import { renderStamp } from "../core/version_table.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { Migration } from "../core/types.ts";
+import type { DryRunValues } from "./options.ts";
 import { STRATA_VERSION } from "../core/version.ts";
-import { type CommandContext, loadDir, withSession } from "./context.ts";
+import { type CommandContext } from "./context.ts";
+import { loadDir } from "./load.ts";
+import { withSession } from "./session.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
 
 /** Print each row it adds, removes or resolves, then apply them in one transaction. */
-export async function runStamp(ctx: CommandContext): Promise<number> {
-  const target = parseTarget(ctx.positionals[0], "stamp");
-  const dryRun = isDryRun(ctx);
+export async function runStamp(
+  ctx: CommandContext,
+  options: DryRunValues,
+  targetText: string,
+): Promise<number> {
+  const target = parseTarget(targetText, "stamp");
+  const dryRun = isDryRun(options);
   const migrations = await loadDir(ctx);
   const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
   if (dryRun) {
-    const { rows, prepareTables } = await dryRunState(ctx, migrations);
+    const { rows, prepareTables } = await dryRunState(ctx, migrations, options.from);
     const change = planStamp(migrations, rows, target);
-    const title = `strata stamp ${ctx.positionals[0]}: record ${
-      versionLabel(migrations, change.to)
-    }`;
+    const title = `strata stamp ${targetText}: record ${versionLabel(migrations, change.to)}`;
     const script = renderStampScript(change, sctx, { prepareTables, title });
     ctx.io.stdout(ctx.json ? JSON.stringify({ script }) + "\n" : script);
     return 0;

@@ -7,10 +7,15 @@
 
 import { currentVersion, findAllProblems, type StateProblem, versionLabel } from "../core/state.ts";
 import type { Migration } from "../core/types.ts";
-import { type CommandContext, loadDir, readStateOnly } from "./context.ts";
+import type { OptionValues, STATUS_OPTIONS } from "./options.ts";
+import { type CommandContext } from "./context.ts";
+import { loadDir, readStateOnly } from "./load.ts";
 
 /** Print the status; with `--exit-code` exit 4 on problems, 5 when migrations are pending. */
-export async function runStatus(ctx: CommandContext): Promise<number> {
+export async function runStatus(
+  ctx: CommandContext,
+  options: OptionValues<typeof STATUS_OPTIONS>,
+): Promise<number> {
   const migrations = await loadDir(ctx);
   const { rows, edited } = await readStateOnly(ctx, migrations);
   const done = new Set(rows.map((r) => r.version));
@@ -30,7 +35,7 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
   } else {
     ctx.io.stdout(humanStatus(migrations, current, rows.length, pending, problems));
   }
-  if (ctx.flags["exit-code"] !== true) return 0;
+  if (!options["exit-code"]) return 0;
   return problems.length > 0 ? 4 : pending.length > 0 ? 5 : 0;
 }
 

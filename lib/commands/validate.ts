@@ -5,22 +5,20 @@
  * @module
  */
 
-import { chooseDatabaseSource } from "../core/config.ts";
 import type { StrataError } from "../core/errors.ts";
 import { loadMigrations } from "../core/files.ts";
 import { findAllProblems, type StateProblem } from "../core/state.ts";
 import { readMigrationDir } from "../fs/source.ts";
 import type { Migration } from "../core/types.ts";
-import { type CommandContext, readStateOnly } from "./context.ts";
+import { type CommandContext } from "./context.ts";
+import { readStateOnly } from "./load.ts";
+import { hasDatabase } from "./session.ts";
 
 /** Exit 0 when all is well, 2 for file problems, 4 when the database disagrees. */
 export async function runValidate(ctx: CommandContext): Promise<number> {
   const entries = readMigrationDir(ctx.dir);
   const { migrations, warnings, problems } = await loadMigrations(entries);
-  const hasDb = chooseDatabaseSource({
-    databaseUrl: ctx.flags["database-url"] as string | undefined,
-    databaseUrlFile: ctx.flags["database-url-file"] as string | undefined,
-  }, ctx.io.env).kind !== "none";
+  const hasDb = hasDatabase(ctx);
   let dbProblems: StateProblem[] = [];
   if (hasDb && problems.length === 0) {
     const { rows, edited } = await readStateOnly(ctx, migrations);

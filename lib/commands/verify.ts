@@ -6,23 +6,19 @@
  * @module
  */
 
-import {
-  type ConnectionOptions,
-  type DatabaseTarget,
-  isEmbedded,
-  parseDatabaseTarget,
-} from "../core/config.ts";
 import { StrataError } from "../core/errors.ts";
 import { describePartial } from "../core/failure.ts";
 import { paint } from "../core/output.ts";
 import { runPlan } from "../db/runner.ts";
-import { prepareSession } from "../db/session.ts";
 import { takeSnapshot } from "../db/snapshot.ts";
 import { diffSnapshots } from "../core/snapshot_diff.ts";
 import { ensureTables } from "../db/store.ts";
 import type { Db, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
-import { type CommandContext, loadDir, printNotice } from "./context.ts";
+import type { OptionValues, VERIFY_OPTIONS } from "./options.ts";
+import { type CommandContext } from "./context.ts";
+import { loadDir } from "./load.ts";
+import { withScratch } from "./scratch.ts";
 
 type Status = "ok" | "differs" | "down-failed" | "up-failed" | "reup-failed" | "irreversible";
 
@@ -35,25 +31,19 @@ interface Result {
 }
 
 /** Exit 0 when every down restores the schema, 4 otherwise. */
-export async function runVerify(ctx: CommandContext): Promise<number> {
+export async function runVerify(
+  ctx: CommandContext,
+  options: OptionValues<typeof VERIFY_OPTIONS>,
+): Promise<number> {
   const migrations = await loadDir(ctx);
-  const scratchUrl = (ctx.flags["scratch-url"] as string | undefined) ?? "pglite:memory";
-  const target = parseDatabaseTarget(scratchUrl, "--scratch-url", ctx.io.env);
-  const scratch = await createScratch(ctx, target);
-  const { openDb } = await import("../db/open.ts");
-  const db = await openDb(scratch.target, { onNotice: (m) => printNotice(ctx, m) });
-  try {
-    await prepareSession(db, { writable: true });
+  return await withScratch(ctx, options["scratch-url"], async ({ db, display }) => {
     await ensureTables(db, { table: ctx.table, strataVersion: STRATA_VERSION });
     const results = await verifyEach(ctx, db, migrations);
     const stoppedEarly = results.length < migrations.length ||
       results.some((r) => r.status.endsWith("failed"));
     const final = stoppedEarly ? null : await roundTrip(ctx, db, migrations);
-    return report(ctx, { scratch: scratch.target.display, results, final });
-  } finally {
-    await db.close();
-    await scratch.drop();
-  }
+    return report(ctx, { scratch: display, results, final });
+  });
 }
 
 async function verifyEach(
@@ -156,50 +146,6 @@ async function attempt(fn: () => Promise<void>): Promise<string | null> {
     const summary = new Set(err.partial ? describePartial(err.partial) : []);
     return [err.message, ...err.details.filter((d) => !summary.has(d))].join("\n");
   }
-}
-
-interface Scratch {
-  readonly target: DatabaseTarget;
-  drop(): Promise<void>;
-}
-
-/** The scratch database: PGlite as given, or a temporary database on a server, dropped after. */
-async function createScratch(ctx: CommandContext, target: DatabaseTarget): Promise<Scratch> {
-  if (isEmbedded(target)) return { target, drop: async () => {} };
-  if (target.password) ctx.addSecret(target.password);
-  const { openDb } = await import("../db/open.ts");
-  const admin = await openDb(target);
-  const name = `strata_verify_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  try {
-    await admin.runScript(`CREATE DATABASE ${name}`);
-  } catch (err) {
-    await admin.close();
-    if (err instanceof StrataError) throw err;
-    throw new StrataError(
-      "CONNECTION_FAILED",
-      `Cannot create a scratch database on ${target.display}: ${(err as Error).message}`,
-      {
-        hint:
-          "The --scratch-url user needs CREATEDB; strata creates and drops a strata_verify_* database",
-        cause: err,
-      },
-    );
-  }
-  const scratch: ConnectionOptions = {
-    ...target,
-    database: name,
-    display: `${target.display} (scratch database ${name})`,
-  };
-  return {
-    target: scratch,
-    drop: async () => {
-      try {
-        await admin.runScript(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await admin.close();
-      }
-    },
-  };
 }
 
 function report(

@@ -1,259 +1,105 @@
 /**
  * Resolve configuration from flags and environment (passed in as records):
- * the database connection, the version table name, durations. Pure.
+ * the settings every command shares, the version table name, durations,
+ * env files. Pure. (Database URLs: `database_url.ts`.)
  *
  * @module
  */
 
 import { StrataError } from "./errors.ts";
+import { useColor } from "./output.ts";
 import { parseDuration } from "./words.ts";
-import { redactUrl } from "./quote.ts";
 import type { TableName } from "./types.ts";
 
-/** libpq's sslmode values. */
-export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+/**
+ * The driver for server URLs: `wire` (strata's own, on Deno's APIs; the
+ * default) or `postgresjs` (postgres.js). Both pass the same conformance suite.
+ */
+export type ServerDriver = "wire" | "postgresjs";
 
-/** Everything needed to open a server connection. `password` never reaches output. */
-export interface ConnectionOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password?: string;
-  readonly database: string;
-  readonly sslmode: SslMode;
-  /** Directory of a Unix-domain socket, when `host` starts with `/`. */
-  readonly socketDir?: string;
-  readonly connectTimeoutSeconds: number;
-  /** Where the settings came from, with any password redacted, for messages. */
-  readonly display: string;
+/** The settings every command shares, resolved once from flags and environment. */
+export interface Config {
+  readonly dir: string;
+  readonly table: TableName;
+  readonly lockWaitMs: number;
+  /** How long to retry the first connection (`--wait`/`--wait-timeout`); 0: do not wait. */
+  readonly connectWaitMs: number;
+  /** `--database-url` and `--database-url-file` as given (the environment is read later). */
+  readonly databaseUrl?: string;
+  readonly databaseUrlFile?: string;
+  /** The driver for server URLs (`STRATA_DRIVER`); undefined: the default. */
+  readonly driver?: ServerDriver;
+  /** Machine-readable output (`--json`). */
+  readonly json: boolean;
+  readonly color: boolean;
+  readonly stderrIsTty: boolean;
+  readonly screenRows: number;
 }
 
-/** An embedded PostgreSQL (PGlite): in memory, or in a data directory. */
-export interface EmbeddedOptions {
-  readonly kind: "pglite";
-  /** The data directory; null for `pglite:memory`. */
-  readonly dataDir: string | null;
-  readonly display: string;
+/** The global flags `resolveConfig` reads. */
+export interface GlobalFlags {
+  readonly dir?: string;
+  readonly table?: string;
+  readonly "lock-wait"?: string;
+  readonly wait: boolean;
+  readonly "wait-timeout"?: string;
+  readonly json: boolean;
+  readonly "database-url"?: string;
+  readonly "database-url-file"?: string;
 }
 
-/** What to connect to: a server, or the embedded database. */
-export type DatabaseTarget = ConnectionOptions | EmbeddedOptions;
-
-/** True for an embedded-database target. */
-export function isEmbedded(target: DatabaseTarget): target is EmbeddedOptions {
-  return "kind" in target && target.kind === "pglite";
+/** The terminal, as far as output cares. */
+export interface Terminal {
+  readonly isTty: boolean;
+  readonly stderrIsTty?: boolean;
+  readonly rows?: number;
 }
 
 /**
- * Parse any database URL: `pglite:memory`, `pglite:PATH` (a data directory),
- * or a server URL (see `parseDatabaseUrl`).
+ * Resolve the shared settings: flags win over the environment, which wins
+ * over the defaults (`./migrations`, `public.strata_migrations`, 60 s).
+ * Throws `USAGE` or `BAD_TABLE_NAME` naming the flag or variable at fault.
  */
-export function parseDatabaseTarget(
-  url: string,
-  origin: string,
-  env: Readonly<Record<string, string | undefined>> = {},
-): DatabaseTarget {
-  const u = url.trim();
-  if (!u.startsWith("pglite:")) return parseDatabaseUrl(u, origin, env);
-  const rest = u.slice("pglite:".length).replace(/^\/\//, "");
-  if (rest === "") {
-    throw new StrataError(
-      "BAD_DATABASE_URL",
-      `Cannot use the database URL from ${origin}: "pglite:" needs a place`,
-      {
-        hint: "Use pglite:memory, or pglite:PATH for a data directory (e.g. pglite:.strata/dev)",
-      },
-    );
-  }
-  return rest === "memory"
-    ? { kind: "pglite", dataDir: null, display: "pglite:memory" }
-    : { kind: "pglite", dataDir: rest, display: `pglite:${rest}` };
-}
-
-/** Where the database URL comes from, in order of precedence. */
-export type DatabaseSource =
-  | { readonly kind: "url"; readonly url: string; readonly origin: string }
-  | { readonly kind: "file"; readonly path: string; readonly origin: string }
-  | { readonly kind: "env" }
-  | { readonly kind: "none" };
-
-const SSL_MODES: readonly SslMode[] = [
-  "disable",
-  "allow",
-  "prefer",
-  "require",
-  "verify-ca",
-  "verify-full",
-];
-const URL_PARAMS = ["sslmode", "host", "port", "user", "password", "dbname", "connect_timeout"];
-const PG_VARS = ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE"];
-
-/**
- * Pick the database source: `--database-url`, `--database-url-file`,
- * `DATABASE_URL`, `DATABASE_URL_FILE`, then libpq's `PG*` variables.
- */
-export function chooseDatabaseSource(
-  flags: { databaseUrl?: string; databaseUrlFile?: string },
+export function resolveConfig(
+  flags: GlobalFlags,
   env: Readonly<Record<string, string | undefined>>,
-): DatabaseSource {
-  if (flags.databaseUrl !== undefined) {
-    return { kind: "url", url: flags.databaseUrl, origin: "--database-url" };
-  }
-  if (flags.databaseUrlFile !== undefined) {
-    return { kind: "file", path: flags.databaseUrlFile, origin: "--database-url-file" };
-  }
-  if (env.DATABASE_URL) return { kind: "url", url: env.DATABASE_URL, origin: "DATABASE_URL" };
-  if (env.DATABASE_URL_FILE) {
-    return { kind: "file", path: env.DATABASE_URL_FILE, origin: "DATABASE_URL_FILE" };
-  }
-  if (PG_VARS.some((v) => env[v])) return { kind: "env" };
-  return { kind: "none" };
-}
-
-/** The error for a command that needs a database when none is configured. */
-export function noDatabaseError(): StrataError {
-  return new StrataError("NO_DATABASE", "Cannot connect: no database is configured", {
-    hint: "Pass --database-url postgres://user@host:5432/db, or set DATABASE_URL, " +
-      "DATABASE_URL_FILE, or libpq's PGHOST/PGDATABASE/PGUSER variables",
-  });
-}
-
-/**
- * Parse a `postgres://` or `postgresql://` URL. Throws `BAD_DATABASE_URL`
- * naming `origin`, with the password redacted.
- */
-export function parseDatabaseUrl(
-  url: string,
-  origin: string,
-  env: Readonly<Record<string, string | undefined>> = {},
-): ConnectionOptions {
-  const bad = (why: string, hint?: string): never => {
-    throw new StrataError(
-      "BAD_DATABASE_URL",
-      `Cannot use the database URL from ${origin}: ${why}`,
-      { hint: hint ?? "Expected postgres://user:password@host:5432/database?sslmode=require" },
-    );
-  };
-  let u: URL;
-  try {
-    u = new URL(url.trim());
-  } catch {
-    // Never echo text that failed to parse: it may be a keyword string holding a password.
-    return bad("it is not a URL (the text is not shown, as it may hold a password)");
-  }
-  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
-    bad(`unsupported scheme "${u.protocol}"`);
-  }
-  const params = parseQuery(u.search, bad);
-  for (const key of params.keys()) {
-    if (!URL_PARAMS.includes(key)) {
-      bad(`unknown parameter "${key}"`, `Supported parameters: ${URL_PARAMS.join(", ")}`);
-    }
-  }
-  const q = (k: string) => params.get(k);
-  const decode = (s: string) => (s ? percentDecode(s, bad) : undefined);
-  const host = q("host") ?? decode(u.hostname.replace(/^\[|\]$/g, "")) ?? env.PGHOST ?? "localhost";
-  const user = q("user") ?? decode(u.username) ?? env.PGUSER ?? env.USER ?? "postgres";
-  const options = {
-    host,
-    port: parsePort(q("port") ?? (u.port || env.PGPORT || "5432"), origin),
-    user,
-    password: q("password") ?? decode(u.password) ?? env.PGPASSWORD,
-    database: q("dbname") ?? decode(u.pathname.slice(1)) ?? env.PGDATABASE ?? user,
-    sslmode: parseSslMode(q("sslmode") ?? env.PGSSLMODE ?? "prefer", origin),
-    connectTimeoutSeconds: parseConnectTimeout(
-      q("connect_timeout") ?? env.PGCONNECT_TIMEOUT,
-      origin,
+  terminal: Terminal,
+): Config {
+  const tableFlag = flags.table !== undefined;
+  const waitFlag = flags["lock-wait"] !== undefined;
+  const waitTimeout = flags["wait-timeout"];
+  return {
+    dir: flags.dir ?? env.STRATA_DIR ?? "./migrations",
+    table: parseTableName(
+      flags.table ?? env.STRATA_TABLE ?? "strata_migrations",
+      tableFlag ? "--table" : "STRATA_TABLE",
     ),
-    display: redactUrl(url.trim()),
+    lockWaitMs: parseDurationOption(
+      flags["lock-wait"] ?? env.STRATA_LOCK_WAIT ?? "60s",
+      waitFlag ? "--lock-wait" : "STRATA_LOCK_WAIT",
+    ),
+    connectWaitMs: waitTimeout !== undefined
+      ? parseDurationOption(waitTimeout, "--wait-timeout")
+      : flags.wait
+      ? 60_000
+      : 0,
+    databaseUrl: flags["database-url"],
+    databaseUrlFile: flags["database-url-file"],
+    driver: parseDriver(env.STRATA_DRIVER),
+    json: flags.json,
+    color: useColor({ isTty: terminal.isTty, noColor: env.NO_COLOR }) && !flags.json,
+    stderrIsTty: terminal.stderrIsTty === true,
+    screenRows: terminal.rows ?? 24,
   };
-  return withSocket(options);
 }
 
-/**
- * Decode `%XX` escapes as libpq does (a `+` stays a `+`). A malformed escape
- * is `BAD_DATABASE_URL`; the text is never shown, as it may be a password.
- */
-function percentDecode(s: string, bad: (why: string, hint?: string) => never): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return bad(
-      "a part of it has a malformed %-escape (the text is not shown, as it may be a password)",
-      'Write "%" as %25 and other special characters as %XX (UTF-8 bytes), e.g. "!" as %21',
-    );
-  }
-}
-
-/** The URL's `?key=value&…` parameters, percent-decoded like libpq (last one wins). */
-function parseQuery(
-  search: string,
-  bad: (why: string, hint?: string) => never,
-): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of search.replace(/^\?/, "").split("&")) {
-    if (part === "") continue;
-    const eq = part.indexOf("=");
-    const key = percentDecode(eq === -1 ? part : part.slice(0, eq), bad);
-    out.set(key, percentDecode(eq === -1 ? "" : part.slice(eq + 1), bad));
-  }
-  return out;
-}
-
-/** Connection options from libpq's `PG*` variables (host defaults to localhost). */
-export function connectionFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): ConnectionOptions {
-  const user = env.PGUSER ?? env.USER ?? "postgres";
-  const host = env.PGHOST ?? "localhost";
-  const port = parsePort(env.PGPORT ?? "5432", "PGPORT");
-  const database = env.PGDATABASE ?? user;
-  return withSocket({
-    host,
-    port,
-    user,
-    password: env.PGPASSWORD,
-    database,
-    sslmode: parseSslMode(env.PGSSLMODE ?? "prefer", "PGSSLMODE"),
-    connectTimeoutSeconds: parseConnectTimeout(env.PGCONNECT_TIMEOUT, "PGCONNECT_TIMEOUT"),
-    display: `postgres://${user}@${host}:${port}/${database} (from PG* variables)`,
+/** `STRATA_DRIVER`: unset or empty is the default. Throws `USAGE`. */
+function parseDriver(value: string | undefined): ServerDriver | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value === "wire" || value === "postgresjs") return value;
+  throw new StrataError("USAGE", `Cannot use STRATA_DRIVER "${value}": no such driver`, {
+    hint: 'Use "wire" (the default) or "postgresjs"',
   });
-}
-
-function withSocket(o: Omit<ConnectionOptions, "socketDir">): ConnectionOptions {
-  return o.host.startsWith("/") ? { ...o, socketDir: o.host } : o;
-}
-
-function parsePort(value: string, origin: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
-    throw new StrataError("BAD_DATABASE_URL", `Cannot use port "${value}" from ${origin}`, {
-      hint: "A port is a number from 1 to 65535",
-    });
-  }
-  return port;
-}
-
-function parseSslMode(value: string, origin: string): SslMode {
-  if ((SSL_MODES as readonly string[]).includes(value)) return value as SslMode;
-  throw new StrataError("BAD_DATABASE_URL", `Cannot use sslmode "${value}" from ${origin}`, {
-    hint: `sslmode is one of ${SSL_MODES.join(", ")}`,
-  });
-}
-
-function parseConnectTimeout(value: string | undefined, origin: string): number {
-  if (value === undefined || value === "") return 10;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new StrataError(
-      "BAD_DATABASE_URL",
-      `Cannot use connect_timeout "${value}" from ${origin}`,
-      {
-        hint: "connect_timeout is a whole number of seconds",
-      },
-    );
-  }
-  return n;
 }
 
 /**

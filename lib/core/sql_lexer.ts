@@ -7,8 +7,12 @@
  * $tag$ dollar quotes $tag$ (case-sensitive tags; `$1` is a parameter), `--`
  * and nested `/* *\/` comments, parentheses (psql does not end a statement at
  * a `;` inside them), and `BEGIN ATOMIC ... END` bodies of CREATE FUNCTION /
- * PROCEDURE. Pure: no I/O. Text is expected with LF line ends (the caller
- * turns CRLF and CR into LF); a CR is read as white space.
+ * PROCEDURE. Where psql reads a file differently from the server (psql
+ * decides string continuation line by line, so never continues a string, and
+ * counts every BEGIN, CASE and END inside CREATE FUNCTION), this follows the
+ * server, which is what runs the text strata sends. Pure: no I/O. Text is
+ * expected with LF line ends (the caller turns CRLF and CR into LF); a CR is
+ * read as white space.
  *
  * @module
  */
@@ -195,7 +199,7 @@ function scanChunks(sc: Scan): RawChunk[] {
       i = end;
       st.pendingSpace = true;
     } else if (c === 39) {
-      i = lexString(sc, st, { start: i, quote: i }, PLAIN);
+      i = lexString(sc, st, i, PLAIN);
     } else if (c === 34) {
       i = lexQuotedIdentifier(sc, st, i, i);
     } else if (c === 36) {
@@ -316,16 +320,10 @@ function skipBlockComment(text: string, i: number): number {
  * literal, read to its end in the mode of the first part. Each part is a
  * token of its own for `normalized`. Returns the index after the last part.
  */
-function lexString(
-  sc: Scan,
-  st: ChunkState,
-  at: { start: number; quote: number },
-  mode: StringMode,
-): number {
+function lexString(sc: Scan, st: ChunkState, start: number, mode: StringMode): number {
   const text = sc.text;
-  const start = at.start;
   let part = start;
-  let quote = at.quote;
+  let quote = text.indexOf("'", start);
   for (;;) {
     const close = mode === ESCAPE
       ? closingEscapeQuote(text, quote + 1)
@@ -468,15 +466,14 @@ function lexPrefixed(sc: Scan, st: ChunkState, i: number): number {
   const text = sc.text;
   const letter = text.charCodeAt(i) | 0x20;
   if (text.charCodeAt(i + 1) === 39) {
-    const at = { start: i, quote: i + 1 };
-    if (letter === 101) return lexString(sc, st, at, ESCAPE);
-    if (letter === 98 || letter === 120) return lexString(sc, st, at, BITS);
-    if (letter === 110) return lexString(sc, st, at, PLAIN);
+    if (letter === 101) return lexString(sc, st, i, ESCAPE);
+    if (letter === 98 || letter === 120) return lexString(sc, st, i, BITS);
+    if (letter === 110) return lexString(sc, st, i, PLAIN);
     return -1;
   }
   if (letter !== 117) return -1;
   const quote = text.charCodeAt(i + 2);
-  if (quote === 39) return lexString(sc, st, { start: i, quote: i + 2 }, PLAIN);
+  if (quote === 39) return lexString(sc, st, i, PLAIN);
   if (quote === 34) return lexQuotedIdentifier(sc, st, i, i + 2);
   return -1;
 }

@@ -6,8 +6,11 @@
  * @module
  */
 
-import { type DatabaseTarget, isEmbedded } from "../core/config.ts";
+import type { ServerDriver } from "../core/config.ts";
+import { type DatabaseTarget, isEmbedded } from "../core/database_url.ts";
 import type { Db } from "../core/types.ts";
+
+export type { ServerDriver } from "../core/config.ts";
 
 /** How to open a database. */
 export interface OpenOptions {
@@ -17,6 +20,8 @@ export interface OpenOptions {
   readonly lockWaitMs?: number;
   /** Told once when the wait for an embedded data directory starts. */
   readonly onWait?: (message: string) => void;
+  /** The driver for a server target (default `wire`); ignored for an embedded one. */
+  readonly driver?: ServerDriver;
 }
 
 /** Open a server connection or an embedded database (lazily where the driver allows). */
@@ -25,6 +30,10 @@ export async function openDb(target: DatabaseTarget, options: OpenOptions = {}):
     const { createPgliteDb } = await import("./pglite.ts");
     return await createPgliteDb(target, options);
   }
-  const { createPostgresDb } = await import("./postgres.ts");
-  return createPostgresDb(target, options);
+  if (options.driver === "postgresjs") {
+    const { createPostgresDb } = await import("./postgres.ts");
+    return createPostgresDb(target, options);
+  }
+  const { createWireDb } = await import("./wire.ts");
+  return createWireDb(target, options);
 }
