@@ -39,7 +39,12 @@ export async function compile(
     // A 2 MiB young generation: ~12 MiB less peak memory applying 1000 migrations,
     // no measurable cost in time (BENCHMARKS.md).
     "--v8-flags=--max-semi-space-size=2",
-    // Loaded with import() only when used; named so the binary holds both drivers.
+    // Loaded with import() only when used; named so the binary holds every driver: the wire
+    // driver (and its node:tls path for unverified TLS), postgres.js, PGlite.
+    "--include",
+    `${ROOT}lib/db/wire.ts`,
+    "--include",
+    `${ROOT}lib/db/wire_node_tls.ts`,
     "--include",
     `${ROOT}lib/db/postgres.ts`,
     "--include",

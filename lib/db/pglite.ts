@@ -9,13 +9,16 @@
  */
 
 import { PGlite } from "@electric-sql/pglite";
-import type { EmbeddedOptions } from "../core/config.ts";
+import type { EmbeddedOptions } from "../core/database_url.ts";
 import { createDbServerError, parsePosition } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 import type { Db } from "../core/types.ts";
 import { lockDataDir } from "../fs/data_dir_lock.ts";
 import type { OpenOptions } from "./open.ts";
-import { probeTransactionStatus } from "./tx_status.ts";
+import { probeOpenBlock } from "./tx_status.ts";
+
+/** int8 as text, as the server drivers return it (PGlite's own parser gives number or bigint). */
+const PARSERS = { 20: (text: string) => text };
 
 /**
  * Open (creating when needed) the embedded database, after taking its data
@@ -33,7 +36,9 @@ export async function createPgliteDb(
   });
   let pg: PGlite;
   try {
-    pg = target.dataDir === null ? new PGlite() : new PGlite(target.dataDir);
+    pg = target.dataDir === null
+      ? new PGlite({ parsers: PARSERS })
+      : new PGlite(target.dataDir, { parsers: PARSERS });
     await pg.waitReady;
   } catch (err) {
     lock?.release();
@@ -47,8 +52,10 @@ export async function createPgliteDb(
     );
   }
   const notice = options.onNotice;
+  let closed = false;
   const db: Db = {
     async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+      if (closed) throw closedError(target);
       try {
         const r = await pg.query<T>(
           text,
@@ -61,6 +68,7 @@ export async function createPgliteDb(
       }
     },
     async runScript(text: string): Promise<void> {
+      if (closed) throw closedError(target);
       try {
         await pg.exec(
           text,
@@ -70,14 +78,20 @@ export async function createPgliteDb(
         throw asServerError(err);
       }
     },
-    transactionStatus() {
-      return probeTransactionStatus((text) => db.query(text));
+    async transactionStatus() {
+      if (closed) throw closedError(target);
+      // PGlite's clock ticks too coarsely for the timestamp probe (a BEGIN and the probe
+      // often share a tick), but it knows whether a block is open.
+      if (!pg.isInTransaction()) return "idle";
+      return await probeOpenBlock((text) => db.query(text));
     },
     async cancel(): Promise<void> {
       // A statement inside this process cannot be cancelled from outside it; the
       // runner stops before the next statement instead.
     },
     async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
       try {
         await pg.close();
       } catch {
@@ -88,6 +102,15 @@ export async function createPgliteDb(
     },
   };
   return db;
+}
+
+/** Every call after `close()` throws this. */
+function closedError(target: EmbeddedOptions): StrataError {
+  return new StrataError(
+    "CONNECTION_FAILED",
+    `Cannot continue on ${target.display}: the database was closed`,
+    { hint: "close() ended this session; open a new one" },
+  );
 }
 
 /** PGlite's server errors carry the ErrorResponse fields as properties. */

@@ -6,8 +6,8 @@
  */
 
 import postgres from "postgres";
-import type { ConnectionOptions } from "../core/config.ts";
-import { createDbServerError, parsePosition } from "../core/db_error.ts";
+import type { ConnectionOptions } from "../core/database_url.ts";
+import { createDbServerError, isDbServerError, parsePosition } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 import type { Db } from "../core/types.ts";
 import { probeTransactionStatus } from "./tx_status.ts";
@@ -24,6 +24,13 @@ export interface PostgresDbOptions {
  * (`CONNECTION_FAILED`, `AUTH_FAILED`, `SSL_UNAVAILABLE`) naming the redacted URL.
  */
 export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOptions = {}): Db {
+  // Once the session is gone (terminated, crashed, socket closed) every later call
+  // fails at once: a reconnect would be a new session without the lock, and
+  // postgres.js under Deno can hang on a query after the socket ended.
+  let lost: unknown = null;
+  // Whether a session was ever established: before that, a failure is a failed connect.
+  let hadSession = false;
+  let closed = false;
   const sql = postgres({
     host: conn.host,
     port: conn.port,
@@ -41,22 +48,29 @@ export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOpt
     connection: { application_name: "strata" },
     onnotice: (n: { severity?: string; message?: string }) =>
       options.onNotice?.(`${n.severity ?? "NOTICE"}: ${n.message ?? ""}`),
+    // A session that ends while idle: postgres.js would silently open a new one.
+    onclose: () => {
+      if (hadSession && !closed) lost ??= new Error("the server closed the connection");
+    },
   });
   const wrap = (err: unknown) => translateConnectionError(err, conn);
   // The statement in flight, so that a signal can cancel it.
   let inFlight: { cancel(): unknown } | null = null;
-  // Once the session is gone (terminated, crashed, socket closed) every later call
-  // fails at once: a reconnect would be a new session without the lock, and
-  // postgres.js under Deno can hang on a query after the socket ended.
-  let lost: unknown = null;
-  async function track<T>(pending: PromiseLike<T> & { cancel(): unknown }): Promise<T> {
+  async function track<T>(start: () => PromiseLike<T> & { cancel(): unknown }): Promise<T> {
+    if (closed) throw closedError(conn);
     if (lost) throw lostError(conn, lost);
+    const pending = start();
     inFlight = pending;
     try {
-      return await pending;
+      const result = await pending;
+      hadSession = true;
+      return result;
     } catch (err) {
-      if (isSessionFatal(err)) lost = err;
-      throw wrap(err);
+      const mapped = wrap(err);
+      if (isDbServerError(mapped)) hadSession = true;
+      if (hadSession && isSessionFatal(err)) lost ??= err;
+      // The server's FATAL error (57P01 …) is this call's error; a dropped socket is a loss.
+      throw lost && !isDbServerError(mapped) ? lostError(conn, err) : mapped;
     } finally {
       inFlight = null;
     }
@@ -64,11 +78,11 @@ export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOpt
   const db: Db = {
     async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
       // deno-lint-ignore no-explicit-any
-      const rows = await track(sql.unsafe(text, params as any[], { prepare: false }));
+      const rows = await track(() => sql.unsafe(text, params as any[], { prepare: false }));
       return [...rows] as T[];
     },
     async runScript(text: string): Promise<void> {
-      await track(sql.unsafe(text));
+      await track(() => sql.unsafe(text));
     },
     transactionStatus() {
       return probeTransactionStatus((text) => db.query(text));
@@ -81,6 +95,8 @@ export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOpt
       }
     },
     async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         await Promise.race([
@@ -129,6 +145,14 @@ function lostError(conn: ConnectionOptions, cause: unknown): StrataError {
       hint: "The server ended the session; whatever was in its transaction was rolled back",
       cause,
     },
+  );
+}
+
+function closedError(conn: ConnectionOptions): StrataError {
+  return new StrataError(
+    "CONNECTION_FAILED",
+    `Cannot continue on ${conn.display}: the connection was closed`,
+    { hint: "close() ended this session; open a new one" },
   );
 }
 

@@ -26,3 +26,19 @@ export async function probeTransactionStatus(
     throw err;
   }
 }
+
+/**
+ * For a driver that knows a transaction block is open: `failed` when the
+ * block failed (every statement then fails with SQLSTATE 25P02), else `open`.
+ */
+export async function probeOpenBlock(
+  query: (text: string) => Promise<unknown[]>,
+): Promise<"open" | "failed"> {
+  try {
+    await query("SELECT 1");
+    return "open";
+  } catch (err) {
+    if (isDbServerError(err) && err.sqlstate === "25P02") return "failed";
+    throw err;
+  }
+}

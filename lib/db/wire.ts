@@ -8,12 +8,13 @@
  * @module
  */
 
-import type { ConnectionOptions } from "../core/config.ts";
+import type { ConnectionOptions } from "../core/database_url.ts";
 import type { Db, TransactionStatus } from "../core/types.ts";
 import { extendedQuery, simpleQuery, terminateMessage } from "./wire_codec.ts";
 import { encodeParam } from "./wire_values.ts";
 import { closedError, isStatementError, lostError } from "./wire_errors.ts";
-import { exchange, type NoticeSink, openSession, type Session } from "./wire_session.ts";
+import { isDbServerError } from "../core/db_error.ts";
+import { exchange, type NoticeSink, openSession, type Session, watchIdle } from "./wire_session.ts";
 import { sendCancelRequest } from "./wire_socket.ts";
 
 /** Options for opening a server connection. */
@@ -29,9 +30,12 @@ const STATUS: Readonly<Record<string, TransactionStatus>> = { I: "idle", T: "ope
  * call; connection failures surface from that call as StrataErrors
  * (`CONNECTION_FAILED`, `AUTH_FAILED`, `SSL_UNAVAILABLE`) naming
  * `conn.display`, and the next call tries to connect again. Once a session
- * existed and was lost (FATAL from the server, a socket error), that call and
- * every later one throw `CONNECTION_FAILED` at once; it never reconnects.
- * After `close()` every call throws `CONNECTION_FAILED`.
+ * existed and was lost, it never reconnects: a call during which the server
+ * ended the session throws the server's FATAL error (a `DbServerError`, e.g.
+ * 57P01), or `CONNECTION_FAILED` when the socket just dropped; a session that
+ * ended between calls is noticed while idle; every later call throws
+ * `CONNECTION_FAILED` at once. After `close()` every call throws
+ * `CONNECTION_FAILED`.
  */
 export function createWireDb(conn: ConnectionOptions, options: WireDbOptions = {}): Db {
   const notice = noticeSink(options.onNotice);
@@ -94,6 +98,11 @@ function createSessionKeeper(conn: ConnectionOptions, notice: NoticeSink) {
     return connecting;
   }
 
+  function loseSession(s: Session, err: unknown): void {
+    lost ??= err;
+    s.transport.close();
+  }
+
   async function runNow<T>(work: (s: Session) => Promise<T>): Promise<T> {
     if (closed) throw closedError(conn);
     if (lost) throw lostError(conn, lost);
@@ -103,11 +112,13 @@ function createSessionKeeper(conn: ConnectionOptions, notice: NoticeSink) {
       return await work(s);
     } catch (err) {
       if (isStatementError(err)) throw err;
-      lost = err;
-      s.transport.close();
-      throw lostError(conn, err);
+      loseSession(s, err);
+      // The server's own FATAL error (57P01 when terminated) is this call's error, so
+      // that the caller can say which statement it ended; a dropped socket is a loss.
+      throw isDbServerError(err) ? err : lostError(conn, err);
     } finally {
       busy = false;
+      if (!lost && !closed) watchIdle(s, notice, (err) => loseSession(s, err));
     }
   }
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { ConnectionOptions } from "../core/config.ts";
+import type { ConnectionOptions } from "../core/database_url.ts";
 import { createCursor, passwordMessage, saslInitialResponse, saslResponse } from "./wire_codec.ts";
 import { authError } from "./wire_errors.ts";
 import { md5Hex } from "./wire_md5.ts";

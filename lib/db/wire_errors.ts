@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ConnectionOptions } from "../core/config.ts";
+import type { ConnectionOptions } from "../core/database_url.ts";
 import {
   createDbServerError,
   type DbServerError,

@@ -11,7 +11,7 @@
 import { once } from "node:events";
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { connect as connectTls, type TLSSocket } from "node:tls";
-import type { ConnectionOptions } from "../core/config.ts";
+import type { ConnectionOptions } from "../core/database_url.ts";
 import { sslRequest } from "./wire_codec.ts";
 import { sslUnavailable } from "./wire_errors.ts";
 import type { Transport } from "./wire_socket.ts";

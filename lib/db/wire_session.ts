@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ConnectionOptions } from "../core/config.ts";
+import type { ConnectionOptions } from "../core/database_url.ts";
 import { isDbServerError } from "../core/db_error.ts";
 import { authenticate } from "./wire_auth.ts";
 import {
@@ -46,6 +46,8 @@ export interface Session {
   status: string;
   /** ParameterStatus values (server_version, standard_conforming_strings, …). */
   readonly parameters: Map<string, string>;
+  /** The read `watchIdle` started between calls; the next call takes it over. */
+  idle: Promise<BackendMessage> | null;
 }
 
 /**
@@ -81,7 +83,14 @@ async function startSession(
   notice: NoticeSink,
 ): Promise<Session> {
   const reader = createMessageReader((buffer) => transport.read(buffer));
-  const s: Session = { transport, reader, key: null, status: "I", parameters: new Map() };
+  const s: Session = {
+    transport,
+    reader,
+    key: null,
+    status: "I",
+    parameters: new Map(),
+    idle: null,
+  };
   await transport.write(startupMessage({
     user: conn.user,
     database: conn.database,
@@ -119,7 +128,9 @@ async function nextMessage(
   notice: NoticeSink,
 ): Promise<BackendMessage> {
   while (true) {
-    const m = await s.reader.next();
+    const idle = s.idle;
+    s.idle = null;
+    const m = await (idle ?? s.reader.next());
     if (m.type === "N") notice(parseFields(m.body));
     else if (m.type === "S") {
       const cursor = createCursor(m.body);
@@ -130,6 +141,37 @@ async function nextMessage(
       return m;
     } else if (m.type !== "A") return m;
   }
+}
+
+/**
+ * Read between calls, so that a session the server ends while idle
+ * (pg_terminate_backend, a shutdown: a FATAL ErrorResponse, then the end of
+ * the stream) is known before the next call is sent: `onEnd` gets the FATAL
+ * error or the socket error. Notices and ParameterStatus are handled as they
+ * come. A call that starts meanwhile takes the pending read over. Does
+ * nothing while a read is already pending.
+ */
+export function watchIdle(s: Session, notice: NoticeSink, onEnd: (err: unknown) => void): void {
+  if (s.idle) return;
+  const read = s.reader.next();
+  s.idle = read;
+  read.then((m) => {
+    if (s.idle !== read) return;
+    s.idle = null;
+    if (m.type === "N") notice(parseFields(m.body));
+    else if (m.type === "S") {
+      const cursor = createCursor(m.body);
+      s.parameters.set(cursor.cstring(), cursor.cstring());
+    } else if (m.type !== "A") {
+      const err = m.type === "E"
+        ? serverError(parseFields(m.body))
+        : new Error(`unexpected message "${m.type}" between calls`);
+      return onEnd(err);
+    }
+    watchIdle(s, notice, onEnd);
+  }, (err) => {
+    if (s.idle === read) onEnd(err);
+  });
 }
 
 /**

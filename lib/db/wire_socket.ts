@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { ConnectionOptions } from "../core/config.ts";
+import type { ConnectionOptions } from "../core/database_url.ts";
 import { cancelRequest, sslRequest } from "./wire_codec.ts";
 import { sslUnavailable } from "./wire_errors.ts";
 
