@@ -153,6 +153,7 @@ async function connectWithWait(ctx: CommandContext, options: SessionOptions): Pr
       lockWaitMs: ctx.lockWaitMs,
       onWait: (m) => ctx.io.stderr(`${m}\n`),
       driver: ctx.driver,
+      cacheDir: ctx.cacheDir,
     });
     try {
       await prepareSession(db, { writable: options.writable });

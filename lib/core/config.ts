@@ -29,6 +29,8 @@ export interface Config {
   readonly databaseUrlFile?: string;
   /** The driver for server URLs (`STRATA_DRIVER`); undefined: the default. */
   readonly driver?: ServerDriver;
+  /** strata's cache folder (embedded database seeds), or null when there is none. */
+  readonly cacheDir: string | null;
   /** Machine-readable output (`--json`). */
   readonly json: boolean;
   readonly color: boolean;
@@ -86,11 +88,23 @@ export function resolveConfig(
     databaseUrl: flags["database-url"],
     databaseUrlFile: flags["database-url-file"],
     driver: parseDriver(env.STRATA_DRIVER),
+    cacheDir: cacheDirFrom(env),
     json: flags.json,
     color: useColor({ isTty: terminal.isTty, noColor: env.NO_COLOR }) && !flags.json,
     stderrIsTty: terminal.stderrIsTty === true,
     screenRows: terminal.rows ?? 24,
   };
+}
+
+/**
+ * strata's cache folder: `STRATA_CACHE_DIR` (empty: no cache), else
+ * `$XDG_CACHE_HOME/strata`, else `$HOME/.cache/strata`. Deleting it is always
+ * safe.
+ */
+export function cacheDirFrom(env: Readonly<Record<string, string | undefined>>): string | null {
+  if (env.STRATA_CACHE_DIR !== undefined) return env.STRATA_CACHE_DIR || null;
+  if (env.XDG_CACHE_HOME) return `${env.XDG_CACHE_HOME}/strata`;
+  return env.HOME ? `${env.HOME}/.cache/strata` : null;
 }
 
 /** `STRATA_DRIVER`: unset or empty is the default. Throws `USAGE`. */

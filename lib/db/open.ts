@@ -20,6 +20,8 @@ export interface OpenOptions {
   readonly lockWaitMs?: number;
   /** Told once when the wait for an embedded data directory starts. */
   readonly onWait?: (message: string) => void;
+  /** strata's cache folder (the embedded database's seed); undefined or null: no cache. */
+  readonly cacheDir?: string | null;
   /** The driver for a server target (default `wire`); ignored for an embedded one. */
   readonly driver?: ServerDriver;
 }

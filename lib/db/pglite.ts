@@ -8,13 +8,14 @@
  * @module
  */
 
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { EmbeddedOptions } from "../core/database_url.ts";
 import { createDbServerError, parsePosition } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 import type { Db } from "../core/types.ts";
 import { lockDataDir } from "../fs/data_dir_lock.ts";
 import type { OpenOptions } from "./open.ts";
+import { startPglite } from "./pglite_start.ts";
 import { probeOpenBlock } from "./tx_status.ts";
 
 /** int8 as text, as the server drivers return it (PGlite's own parser gives number or bigint). */
@@ -36,10 +37,11 @@ export async function createPgliteDb(
   });
   let pg: PGlite;
   try {
-    pg = target.dataDir === null
-      ? new PGlite({ parsers: PARSERS })
-      : new PGlite(target.dataDir, { parsers: PARSERS });
-    await pg.waitReady;
+    pg = await startPglite({
+      dataDir: target.dataDir,
+      cacheDir: options.cacheDir ?? null,
+      parsers: PARSERS,
+    });
   } catch (err) {
     lock?.release();
     throw new StrataError(
