@@ -9,6 +9,7 @@
 import type { CommandContext } from "../commands/context.ts";
 import {
   DOWNGRADE_OPTIONS,
+  DRIFT_CHECK_OPTIONS,
   HISTORY_OPTIONS,
   LOG_OPTIONS,
   NEW_OPTIONS,
@@ -20,6 +21,7 @@ import {
   UPGRADE_OPTIONS,
   VERIFY_OPTIONS,
 } from "../commands/options.ts";
+import { LINT_OPTIONS, UPGRADE_LINT_OPTION } from "../core/lint_options.ts";
 
 /** One command: its arguments, options, help and handler. */
 export interface CommandSpec<O extends OptionTable = OptionTable> {
@@ -46,12 +48,17 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: "[TARGET]",
     minArgs: 0,
     maxArgs: 1,
-    options: UPGRADE_OPTIONS,
+    options: { ...UPGRADE_OPTIONS, ...UPGRADE_LINT_OPTION },
     writes: true,
     details: "TARGET: head (default), a VERSION (7 finds 0007), or +N (the next N).\n" +
       "Each migration runs in its own transaction together with its version-table row.",
     run: async (ctx, options, args) =>
-      (await import("../commands/migrate.ts")).runMigrate(ctx, { verb: "upgrade", options, args }),
+      (await import("../commands/migrate.ts")).runMigrate(ctx, {
+        verb: "upgrade",
+        options,
+        args,
+        lint: options.lint,
+      }),
   }),
   downgrade: command({
     summary: "revert applied migrations",
@@ -155,6 +162,22 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "Irreversible migrations are reported and skipped. Never touches DATABASE_URL.",
     run: async (ctx, options) => (await import("../commands/verify.ts")).runVerify(ctx, options),
   }),
+  lint: command({
+    summary: "find statements that lock, rewrite or scan busy tables",
+    usage: "[--all | VERSION|FILE...] [--trace]",
+    minArgs: 0,
+    maxArgs: Number.MAX_SAFE_INTEGER,
+    options: LINT_OPTIONS,
+    writes: false,
+    details: "Lints on PostgreSQL's own parser, with what strata knows: how each file runs,\n" +
+      "which tables this run creates, the lock-timeout header, the server version. Scope:\n" +
+      "the pending files (with a database), --all, or the versions / files named (one run).\n" +
+      "--trace runs them on a scratch database and reports the real locks, rewrites and\n" +
+      "scans. Exit 6 when a rule of error severity fired (warnings too with --strict).\n" +
+      "Rules, suppression (-- lint-ignore: RULE -- reason) and CI use: README, Lint.",
+    run: async (ctx, options, args) =>
+      (await import("../commands/lint.ts")).runLint(ctx, options, args),
+  }),
   current: command({
     summary: "print the database's current version",
     usage: "",
@@ -164,6 +187,19 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     writes: false,
     details: "Prints the highest applied version, or base. Never creates or changes anything.",
     run: async (ctx) => (await import("../commands/current.ts")).runCurrent(ctx),
+  }),
+  drift: command({
+    summary: "compare the live schema with a replay of its applied migrations",
+    usage: "[--scratch-url URL] [--ignore PATTERNS] [--privileges]",
+    minArgs: 0,
+    maxArgs: 0,
+    options: DRIFT_CHECK_OPTIONS,
+    writes: false,
+    details: "Replays the versions the version table says are applied on a scratch database\n" +
+      "(pglite:memory by default), snapshots both, and lists every object added by hand,\n" +
+      "missing, or changed (with both definitions). Read-only on the live database: no\n" +
+      "lock, no write; safe on a standby. Exit 0 when equal, 4 when not.",
+    run: async (ctx, options) => (await import("../commands/drift.ts")).runDrift(ctx, options),
   }),
   history: command({
     summary: "list every migration with its state",
@@ -175,5 +211,54 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     details: "States: applied, pending, edited (checksum differs), missing (file gone),\n" +
       "interrupted. Never creates or changes anything.",
     run: async (ctx, options) => (await import("../commands/history.ts")).runHistory(ctx, options),
+  }),
+  import: command({
+    summary: "convert another tool's migrations, or adopt its version table",
+    usage: "--from TOOL [--source DIR] [--adopt] [--dry-run]",
+    minArgs: 0,
+    maxArgs: 0,
+    options: {
+      "from": {
+        type: "string",
+        arg: "TOOL",
+        help: "alembic, dbmate, golang-migrate, goose or flyway",
+      },
+      "source": {
+        type: "string",
+        arg: "DIR",
+        help: "the tool's migrations (alembic: the alembic.ini directory)",
+      },
+      "adopt": {
+        type: "boolean",
+        help: "record what the tool's version table says is applied, for the files in --dir",
+      },
+      "tool-table": {
+        type: "string",
+        arg: "[SCHEMA.]NAME",
+        help: "the tool's version table, if not its default name",
+      },
+      "dry-run": { type: "boolean", help: "list the files (or print the SQL); change nothing" },
+    },
+    writes: true,
+    details: "Without --adopt: convert the migrations in --source into strata files in --dir\n" +
+      "(a new or empty directory), listing anything not carried over; refuses (writing\n" +
+      "nothing) what cannot be converted. With --adopt: on a database the tool migrated,\n" +
+      "record its applied versions in strata's version table, in one transaction, logged;\n" +
+      "the tool's table is left untouched. See README: Switching from ...",
+    run: async (ctx, options) => (await import("../commands/import.ts")).runImport(ctx, options),
+  }),
+  repair: command({
+    summary: "accept edits to applied files: re-record their checksums",
+    usage: "VERSION...",
+    // No version at all gets its own message from the command.
+    minArgs: 0,
+    maxArgs: Number.MAX_SAFE_INTEGER,
+    options: NO_OPTIONS,
+    writes: true,
+    details: "For each VERSION named (applied, with its file): records the file's current\n" +
+      "checksum, printing the old and the new one, with a repair row in the log. There\n" +
+      "is no way to accept every edit at once: name the versions you checked.",
+    run: async (ctx, _options, args) =>
+      (await import("../commands/repair.ts")).runRepair(ctx, args),
   }),
 };

@@ -78,6 +78,10 @@ export const GLOBAL_OPTIONS = {
     arg: "PATH",
     help: "read DATABASE_URL, PG* and STRATA_* from a file (default: ./.env when present)",
   },
+  "allow-empty": {
+    type: "boolean",
+    help: "a missing or empty migrations directory is not an error (default: exit 2)",
+  },
   "json": { type: "boolean", help: "machine-readable output (see README: JSON output)" },
   "help": { type: "boolean", short: "h", help: "show help (for a command: strata COMMAND --help)" },
   "version": { type: "boolean", short: "V", help: "print strata's version" },
@@ -120,12 +124,42 @@ export const ORDER_OPTION = {
   "allow-out-of-order": { type: "boolean", help: "apply pending versions below the current one" },
 } as const satisfies OptionTable;
 
+/** The options of a drift check (`drift`, and `upgrade --check-drift`). */
+export const DRIFT_CHECK_OPTIONS = {
+  "scratch-url": {
+    type: "string",
+    arg: "URL",
+    help: "where to replay: pglite:memory (default), or a server (a temporary database is made)",
+  },
+  ignore: {
+    type: "string",
+    arg: "PATTERNS",
+    help:
+      "objects managed elsewhere, e.g. 'public.legacy_*,index *_tmp' (also DIR/.strata-drift-ignore)",
+  },
+  privileges: { type: "boolean", help: "compare grants and owners too" },
+} as const satisfies OptionTable;
+
+/** Printing `${NAME}` values in a dry-run script (files with an `env` header). */
+export const RESOLVE_ENV_OPTION = {
+  "resolve-env": {
+    type: "boolean",
+    help: "with --dry-run: print the values of ${NAME} variables, not the names",
+  },
+} as const satisfies OptionTable;
+
 /** `upgrade`'s options. */
 export const UPGRADE_OPTIONS = {
+  "check-drift": {
+    type: "boolean",
+    help: "refuse to run when the live schema differs from a replay of the applied migrations",
+  },
+  ...DRIFT_CHECK_OPTIONS,
   ...DRIFT_OPTION,
   ...ORDER_OPTION,
   ...RUN_OPTIONS,
   ...DRY_RUN_OPTIONS,
+  ...RESOLVE_ENV_OPTION,
 } as const satisfies OptionTable;
 
 /** `downgrade`'s options (out-of-order applies only to upgrades). */
@@ -133,12 +167,13 @@ export const DOWNGRADE_OPTIONS = {
   ...DRIFT_OPTION,
   ...RUN_OPTIONS,
   ...DRY_RUN_OPTIONS,
+  ...RESOLVE_ENV_OPTION,
 } as const satisfies OptionTable;
 
 /** The values `upgrade` and `downgrade` receive. */
-export type MigrateValues = OptionValues<typeof DOWNGRADE_OPTIONS> & {
-  readonly "allow-out-of-order"?: boolean;
-};
+export type MigrateValues =
+  & OptionValues<typeof DOWNGRADE_OPTIONS>
+  & Partial<OptionValues<typeof UPGRADE_OPTIONS>>;
 
 /** `stamp`'s options. */
 export const STAMP_OPTIONS = DRY_RUN_OPTIONS;

@@ -41,6 +41,9 @@ export type ErrorCode =
   | "PSQL_FEATURE"
   | "RUN_MODE_REFUSED"
   | "FILES_INVALID"
+  | "IMPORT_UNCONVERTIBLE"
+  | "NO_MIGRATIONS"
+  | "ENV_UNSET"
   // exit 3: the environment is not ready
   | "CONNECTION_FAILED"
   | "AUTH_FAILED"
@@ -48,11 +51,16 @@ export type ErrorCode =
   | "LOCK_TIMEOUT"
   | "READ_ONLY"
   | "PERMISSION_DENIED"
+  | "TOOL_FAILED"
   // exit 4: the database disagrees with the files
   | "DRIFT"
   | "OUT_OF_ORDER"
   | "INTERRUPTED_MIGRATION"
-  | "TABLE_FORMAT";
+  | "TABLE_FORMAT"
+  | "SCHEMA_DRIFT"
+  | "ADOPT_MISMATCH"
+  // exit 6: lint (or upgrade --lint) found a finding of error severity
+  | "LINT_FAILED";
 
 const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   MIGRATION_FAILED: 1,
@@ -85,16 +93,23 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   PSQL_FEATURE: 2,
   RUN_MODE_REFUSED: 2,
   FILES_INVALID: 2,
+  IMPORT_UNCONVERTIBLE: 2,
+  NO_MIGRATIONS: 2,
+  ENV_UNSET: 2,
   CONNECTION_FAILED: 3,
   AUTH_FAILED: 3,
   SSL_UNAVAILABLE: 3,
   LOCK_TIMEOUT: 3,
   READ_ONLY: 3,
   PERMISSION_DENIED: 3,
+  TOOL_FAILED: 3,
   DRIFT: 4,
   OUT_OF_ORDER: 4,
   INTERRUPTED_MIGRATION: 4,
   TABLE_FORMAT: 4,
+  SCHEMA_DRIFT: 4,
+  ADOPT_MISMATCH: 4,
+  LINT_FAILED: 6,
 };
 
 /** What a failed run applied and did not, as data (goose's PartialError). */
