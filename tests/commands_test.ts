@@ -167,7 +167,9 @@ serverTest("--json output of every command has a stable shape", async (db) => {
     "ms",
   ]);
   assert.deepEqual(Object.keys(up[3]), ["event", "direction", "count", "ms", "from", "to"]);
-  assert.deepEqual(Object.keys((await json(["current"]))[0]), ["version", "message", "head"]);
+  const current = (await json(["current"]))[0];
+  assert.deepEqual(Object.keys(current), ["version", "message", "head", "atHead"]);
+  assert.equal(current.head, (await json(["status"]))[0].head);
   const hist = (await json(["history"]))[0];
   assert.equal(hist.migrations.length, 5);
   assert.deepEqual(Object.keys(hist.migrations[0]), [

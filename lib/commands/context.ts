@@ -7,6 +7,8 @@
  */
 
 import type { Config } from "../core/config.ts";
+import type { FileEntry } from "../core/files.ts";
+import type { Db } from "../core/types.ts";
 
 /** Output and environment, as `cli.ts` hands them to commands. */
 export interface Io {
@@ -25,4 +27,11 @@ export interface CommandContext extends Config {
   readonly io: Io;
   /** Register a value that must never be printed (a password). */
   addSecret(secret: string): void;
+  /** Migration files given in memory (the library API), read instead of `dir`. */
+  readonly files?: readonly FileEntry[];
+  /**
+   * Open the session on a database the caller owns (the library API), instead
+   * of connecting to the configured one; closing that `Db` leaves it open.
+   */
+  readonly connect?: () => Promise<Db>;
 }

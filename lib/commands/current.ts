@@ -22,7 +22,9 @@ export async function runCurrent(ctx: CommandContext): Promise<number> {
       JSON.stringify({
         version: current === null ? null : versionLabel(migrations, current),
         message: m?.message ?? null,
-        head: current !== null && migrations.at(-1)?.version === current,
+        // The same `head` as `status`: the last migration's version.
+        head: migrations.at(-1)?.versionText ?? null,
+        atHead: current !== null && migrations.at(-1)?.version === current,
       }) + "\n",
     );
     return 0;

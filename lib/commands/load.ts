@@ -6,8 +6,9 @@
  */
 
 import { findEdited } from "../core/checksum.ts";
+import { attachedValues, attachEnv } from "../core/env_subst.ts";
 import { StrataError } from "../core/errors.ts";
-import { loadMigrations } from "../core/files.ts";
+import { type FileEntry, loadMigrations } from "../core/files.ts";
 import type { Migration } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { readState, renderEnsureTables, type StoredState } from "../db/store.ts";
@@ -16,12 +17,23 @@ import type { CommandContext } from "./context.ts";
 import { withSession } from "./session.ts";
 
 /**
- * Read and load the migrations directory. Throws `FILES_INVALID` listing
- * every problem, or the directory error.
+ * What to do with the values of the variables files declare (`env` header):
+ * `attach` them for running and keep them out of output (the default),
+ * `reveal` them (`--dry-run --resolve-env`), or attach `none` (the file as written).
  */
-export async function loadDir(ctx: CommandContext): Promise<readonly Migration[]> {
-  const entries = readMigrationDir(ctx.dir);
-  const { migrations, problems } = await loadMigrations(entries);
+export type EnvUse = "attach" | "reveal" | "none";
+
+/**
+ * Read and load the migrations directory (or the in-memory files), with the
+ * environment's values attached as `env` says. Throws `FILES_INVALID`
+ * listing every problem, the directory error, or `NO_MIGRATIONS` for a
+ * missing or empty directory unless `--allow-empty`.
+ */
+export async function loadDir(
+  ctx: CommandContext,
+  options: { env?: EnvUse } = {},
+): Promise<readonly Migration[]> {
+  const { migrations, problems } = await loadMigrations(readEntries(ctx));
   if (problems.length === 1) throw problems[0];
   if (problems.length > 1) {
     throw new StrataError(
@@ -33,7 +45,32 @@ export async function loadDir(ctx: CommandContext): Promise<readonly Migration[]
       },
     );
   }
-  return migrations;
+  if (migrations.length === 0 && !ctx.allowEmpty) {
+    throw new StrataError(
+      "NO_MIGRATIONS",
+      `Cannot load migrations from "${ctx.dir}": it holds no migration files`,
+      {
+        hint: "Point --dir (or STRATA_DIR) at your migrations (in a container: mount them at " +
+          "/migrations, or copy them into a derived image), or pass --allow-empty if an empty " +
+          "set is what you mean; nothing was run",
+      },
+    );
+  }
+  const use = options.env ?? "attach";
+  if (use === "none") return migrations;
+  const attached = attachEnv(migrations, ctx.io.env);
+  if (use === "attach") attachedValues(attached).forEach((v) => ctx.addSecret(v));
+  return attached;
+}
+
+function readEntries(ctx: CommandContext): readonly FileEntry[] {
+  if (ctx.files) return ctx.files;
+  try {
+    return readMigrationDir(ctx.dir);
+  } catch (err) {
+    if (ctx.allowEmpty && err instanceof StrataError && err.code === "DIR_NOT_FOUND") return [];
+    throw err;
+  }
 }
 
 /** The stored state, the versions whose applied file was edited since, and the table SQL. */

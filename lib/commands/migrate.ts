@@ -6,17 +6,18 @@
  */
 
 import { findEdited } from "../core/checksum.ts";
+import { checkEnvSet } from "../core/env_subst.ts";
 import { StrataError } from "../core/errors.ts";
 import { parseTarget, planDowngrade, planUpgrade, type Target } from "../core/plan.ts";
 import { renderPlanScript, stepFile } from "../core/script.ts";
 import { versionLabel } from "../core/state.ts";
 import type { AppliedRow, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
-import { runPlan } from "../db/runner.ts";
+import { type RunEvent, runPlan } from "../db/runner.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
-import { loadDir } from "./load.ts";
+import { type EnvUse, loadDir } from "./load.ts";
 import { doneRecord, planRecord, reporter, summaryLine } from "./migrate_report.ts";
 import type { MigrateValues } from "./options.ts";
 import { openEarly, withSession } from "./session.ts";
@@ -26,13 +27,109 @@ export interface MigrateRequest {
   readonly verb: "upgrade" | "downgrade";
   readonly options: MigrateValues;
   readonly args: readonly string[];
+  /** `upgrade --lint`: lint what would run, and refuse on an error, before any lock. */
+  readonly lint?: boolean;
 }
 
 /** Lock retries when `--lock-retries` is not given. */
 export const DEFAULT_LOCK_RETRIES = 3;
 
+/** What a run of `upgrade` or `downgrade` did: its plan (no steps: nothing to do) and time. */
+export interface MigrateOutcome {
+  readonly plan: Plan;
+  readonly migrations: readonly Migration[];
+  readonly ms: number;
+}
+
 /** Run `upgrade [TARGET]` or `downgrade TARGET`; returns the exit code (0). */
 export async function runMigrate(ctx: CommandContext, request: MigrateRequest): Promise<number> {
+  if (isDryRun(request.options)) {
+    const script = await migrateScript(ctx, request);
+    ctx.io.stdout(ctx.json ? JSON.stringify({ script }) + "\n" : script);
+    return 0;
+  }
+  const { plan, migrations, ms } = await migrateDatabase(ctx, request, (plan, migrations) => {
+    if (ctx.json) ctx.io.stdout(JSON.stringify(planRecord(plan, migrations)) + "\n");
+    return reporter(ctx, plan);
+  });
+  if (plan.steps.length === 0) return nothingToDo(ctx, plan, migrations);
+  ctx.io.stdout(
+    (ctx.json
+      ? JSON.stringify(doneRecord(plan, migrations, ms))
+      : summaryLine(plan, migrations, ms)) +
+      "\n",
+  );
+  return 0;
+}
+
+/**
+ * The work of `upgrade` / `downgrade` (the CLI and the library API): load and
+ * check every file, take the lock, read the state, plan, refuse what must be
+ * refused (an unset `env` variable among them), then run. `onPlan` sees the
+ * plan first and returns the handler of the run's events. Throws StrataError.
+ */
+export async function migrateDatabase(
+  ctx: CommandContext,
+  request: MigrateRequest,
+  onPlan?: (plan: Plan, migrations: readonly Migration[]) => ((e: RunEvent) => void) | undefined,
+): Promise<MigrateOutcome> {
+  const { target, lockRetries } = parseRequest(request);
+  const early = openEarly(ctx, true);
+  const { migrations, planFor } = await loadAndLint(ctx, { request, target, early, env: "attach" });
+  return await withSession(
+    ctx,
+    { writable: true, lock: true, opened: early.opened },
+    async (db, stop) => {
+      const { rows } = await readState(db, ctx.table);
+      const plan = planFor(rows, await findEdited(migrations, rows));
+      const onEvent = onPlan?.(plan, migrations);
+      if (plan.steps.length === 0) return { plan, migrations, ms: 0 };
+      checkEnvSet(plan.steps);
+      // Created (or upgraded) only once there is something to record, so a refused run
+      // changes nothing.
+      await ensureTables(db, scriptContext(ctx));
+      const ms = await runPlan(db, plan, {
+        ...scriptContext(ctx),
+        dir: ctx.dir,
+        lockRetries,
+        singleTransaction: request.options["single-transaction"],
+        stopSignal: stop,
+        onEvent,
+      });
+      return { plan, migrations, ms };
+    },
+  );
+}
+
+/**
+ * The `--dry-run` script of `upgrade` / `downgrade` (the CLI and the library
+ * API): `${NAME}` as written unless `--resolve-env`. Throws StrataError.
+ */
+export async function migrateScript(ctx: CommandContext, request: MigrateRequest): Promise<string> {
+  const { target, targetText } = parseRequest(request);
+  const { options } = request;
+  const reveal = options["resolve-env"] === true;
+  const { migrations, planFor } = await loadAndLint(ctx, {
+    request,
+    target,
+    early: null,
+    env: reveal ? "reveal" : "none",
+  });
+  const { rows, edited, prepareTables } = await dryRunState(ctx, migrations, options.from);
+  const plan = planFor(rows, edited);
+  if (reveal) checkEnvSet(plan.steps);
+  const title = `strata ${request.verb} ${targetText}: ${versionLabel(migrations, plan.from)} ` +
+    `-> ${versionLabel(migrations, plan.to)} (${plan.steps.length} migrations)`;
+  return renderPlanScript(plan, scriptContext(ctx), {
+    prepareTables: plan.steps.length > 0 ? prepareTables : "",
+    singleTransaction: options["single-transaction"],
+    title,
+  });
+}
+
+type PlanFor = (rows: readonly AppliedRow[], edited: ReadonlySet<bigint>) => Plan;
+
+function parseRequest(request: MigrateRequest) {
   const { verb, options } = request;
   const targetText = request.args[0] ?? (verb === "upgrade" ? "head" : undefined);
   if (targetText === undefined) {
@@ -41,47 +138,40 @@ export async function runMigrate(ctx: CommandContext, request: MigrateRequest): 
         '"strata downgrade base" (everything)',
     });
   }
+  if (options["resolve-env"] && !isDryRun(options)) {
+    throw new StrataError("USAGE", "Cannot use --resolve-env without --dry-run", {
+      hint: "--resolve-env prints the values of ${NAME} variables in the dry-run script",
+    });
+  }
   const target = parseTarget(targetText, verb);
-  const lockRetries = parseRetries(options["lock-retries"]);
-  const dryRun = isDryRun(options);
-  const early = dryRun ? null : openEarly(ctx, true);
+  return { target, targetText, lockRetries: parseRetries(options["lock-retries"]) };
+}
+
+/** Load the files (closing an early session on failure) and lint them when asked. */
+async function loadAndLint(
+  ctx: CommandContext,
+  job: {
+    request: MigrateRequest;
+    target: Target;
+    early: ReturnType<typeof openEarly> | null;
+    env: EnvUse;
+  },
+): Promise<{ migrations: readonly Migration[]; planFor: PlanFor }> {
+  const { request, target, early } = job;
   let migrations: readonly Migration[];
   try {
-    migrations = await loadDir(ctx);
+    migrations = await loadDir(ctx, { env: job.env });
   } catch (err) {
     early?.abandon();
     throw err;
   }
-  const planFor = (rows: readonly AppliedRow[], edited: ReadonlySet<bigint>) =>
-    plan(migrations, rows, { request, target, edited });
-  if (dryRun) return await printScript(ctx, { migrations, planFor, request, targetText });
-  return await withSession(
-    ctx,
-    { writable: true, lock: true, opened: early!.opened },
-    async (db, stop) => {
-      const { rows } = await readState(db, ctx.table);
-      const plan = planFor(rows, await findEdited(migrations, rows));
-      if (ctx.json) ctx.io.stdout(JSON.stringify(planRecord(plan, migrations)) + "\n");
-      if (plan.steps.length === 0) return nothingToDo(ctx, plan, migrations);
-      // Created (or upgraded) only once there is something to record, so a refused run
-      // changes nothing.
-      await ensureTables(db, scriptContext(ctx));
-      const ms = await runPlan(db, plan, {
-        ...scriptContext(ctx),
-        dir: ctx.dir,
-        lockRetries,
-        singleTransaction: options["single-transaction"],
-        stopSignal: stop,
-        onEvent: reporter(ctx, plan),
-      });
-      ctx.io.stdout(
-        (ctx.json
-          ? JSON.stringify(doneRecord(plan, migrations, ms))
-          : summaryLine(plan, migrations, ms)) + "\n",
-      );
-      return 0;
-    },
-  );
+  const planFor: PlanFor = (rows, edited) => plan(migrations, rows, { request, target, edited });
+  if (request.lint) {
+    // Imported only here: the parser must not slow down a plain upgrade's start.
+    const { lintBeforeUpgrade } = await import("./lint.ts");
+    await lintBeforeUpgrade(ctx, { migrations, planFor, early, from: request.options.from });
+  }
+  return { migrations, planFor };
 }
 
 function plan(
@@ -100,30 +190,6 @@ function plan(
     : planDowngrade(migrations, rows, how.target, planOptions);
   if (options["single-transaction"]) refuseNonTransactional(result);
   return result;
-}
-
-async function printScript(
-  ctx: CommandContext,
-  job: {
-    migrations: readonly Migration[];
-    planFor: (rows: readonly AppliedRow[], edited: ReadonlySet<bigint>) => Plan;
-    request: MigrateRequest;
-    targetText: string;
-  },
-): Promise<number> {
-  const { migrations, request } = job;
-  const { rows, edited, prepareTables } = await dryRunState(ctx, migrations, request.options.from);
-  const plan = job.planFor(rows, edited);
-  const title =
-    `strata ${request.verb} ${job.targetText}: ${versionLabel(migrations, plan.from)} ` +
-    `-> ${versionLabel(migrations, plan.to)} (${plan.steps.length} migrations)`;
-  const script = renderPlanScript(plan, scriptContext(ctx), {
-    prepareTables: plan.steps.length > 0 ? prepareTables : "",
-    singleTransaction: request.options["single-transaction"],
-    title,
-  });
-  ctx.io.stdout(ctx.json ? JSON.stringify({ script }) + "\n" : script);
-  return 0;
 }
 
 function nothingToDo(ctx: CommandContext, plan: Plan, migrations: readonly Migration[]): number {

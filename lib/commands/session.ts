@@ -143,6 +143,11 @@ export function openEarly(ctx: CommandContext, writable: boolean): {
 }
 
 async function connectWithWait(ctx: CommandContext, options: SessionOptions): Promise<Db> {
+  if (ctx.connect && !options.target) {
+    const db = await ctx.connect();
+    await prepareSession(db, { writable: options.writable });
+    return db;
+  }
   const conn = options.target ?? await resolveConnection(ctx);
   const { openDb } = await import("../db/open.ts");
   const deadline = Date.now() + ctx.connectWaitMs;

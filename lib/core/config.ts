@@ -33,6 +33,8 @@ export interface Config {
   readonly cacheDir: string | null;
   /** Machine-readable output (`--json`). */
   readonly json: boolean;
+  /** `--allow-empty`: a missing or empty migrations directory is not an error. */
+  readonly allowEmpty?: boolean;
   readonly color: boolean;
   readonly stderrIsTty: boolean;
   readonly screenRows: number;
@@ -46,6 +48,7 @@ export interface GlobalFlags {
   readonly wait: boolean;
   readonly "wait-timeout"?: string;
   readonly json: boolean;
+  readonly "allow-empty"?: boolean;
   readonly "database-url"?: string;
   readonly "database-url-file"?: string;
 }
@@ -90,6 +93,7 @@ export function resolveConfig(
     driver: parseDriver(env.STRATA_DRIVER),
     cacheDir: cacheDirFrom(env),
     json: flags.json,
+    allowEmpty: flags["allow-empty"] === true,
     color: useColor({ isTty: terminal.isTty, noColor: env.NO_COLOR }) && !flags.json,
     stderrIsTty: terminal.stderrIsTty === true,
     screenRows: terminal.rows ?? 24,

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { substituteEnv } from "./env_subst.ts";
 import { type Header, headerSettings } from "./header_keys.ts";
 import type { StampChange } from "./plan.ts";
 import { RESTORE_SESSION, SESSION_SETTINGS } from "./session_sql.ts";
@@ -67,16 +68,17 @@ export function renderTransactionalStep(
   options: { inOuterTransaction?: boolean } = {},
 ): StepSql {
   const file = stepFile(step);
+  const body = substituteEnv(file, file.runMode.body).text;
   if (options.inOuterTransaction === true) {
     return {
       prefix: renderSetLocal(file.header),
-      body: file.runMode.body,
+      body,
       suffix: "\n;\n" + RESTORE_SESSION,
     };
   }
   return {
     prefix: "BEGIN;\n" + renderSetLocal(file.header),
-    body: file.runMode.body,
+    body,
     suffix: "\n;\n" + OWN_STATEMENTS + renderRecord(step, ctx) + "COMMIT;\n" + RESTORE_SESSION,
   };
 }
@@ -109,12 +111,18 @@ export function renderStatementMark(step: Step, index: number, ctx: ScriptContex
   return "BEGIN;\n" + OWN_STATEMENTS + renderMarkStatement(step, index, ctx) + "COMMIT;\n";
 }
 
+/** Statement `index` of a statement-by-statement file as sent: its text, variables substituted. */
+export function statementText(file: MigrationFile, index: number): string {
+  const s = file.statements[index];
+  return substituteEnv(file, file.text.slice(s.sqlStart, s.end)).text;
+}
+
 /** The texts of a statement-by-statement step, in order, as the runner sends them. */
 export function renderStatementSteps(step: Step, ctx: ScriptContext): string {
   const file = stepFile(step);
   let out = renderMarkStarted(step, ctx) + renderSessionTimeouts(file.header);
-  file.statements.forEach((s, k) => {
-    out += renderStatementMark(step, k, ctx) + file.text.slice(s.sqlStart, s.end) + "\n;\n";
+  file.statements.forEach((_s, k) => {
+    out += renderStatementMark(step, k, ctx) + statementText(file, k) + "\n;\n";
   });
   return out + RESTORE_SESSION + renderMarkFinished(step, null, ctx);
 }

@@ -35,6 +35,11 @@ export interface MigrationFile {
   /** Non-empty statements, in order. */
   readonly statements: readonly Statement[];
   readonly runMode: RunMode;
+  /**
+   * Values of the variables its `env` header declares, attached when a
+   * command runs it (`core/env_subst.ts`); absent: `${NAME}` is sent as written.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** An up file and, when it exists, its down file, paired by version. */

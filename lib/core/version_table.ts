@@ -247,6 +247,52 @@ export function renderStamp(change: StampRows, ctx: TableContext): string {
   return out + "COMMIT;\n";
 }
 
+/** A row adoption records: the migration, its state, and the log detail naming the source. */
+export interface AdoptRow {
+  readonly migration: Migration;
+  readonly state: "applied" | "started";
+  readonly detail: string;
+}
+
+/**
+ * One transaction recording another tool's applied versions (`import
+ * --adopt`), each with an `adopt` log row. A `started` row (the other tool
+ * stopped midway) has no statement index: where it stopped is unknown.
+ */
+export function renderAdopt(rows: readonly AdoptRow[], ctx: TableContext): string {
+  const t = quoteTable(ctx.table);
+  let out = "BEGIN;\n" + PIN_SEARCH_PATH;
+  for (const { migration: m, state, detail } of rows) {
+    out += `INSERT INTO ${t} (version, name, checksum, state, strata_version, file_hash)\n` +
+      `VALUES (${num(m.version)}, ${text(m.name)}, ${text(m.checksum)}, '${state}', ` +
+      `${text(ctx.strataVersion)}, ${text(m.fileHash)});\n` +
+      renderLogRow(m, ctx, { direction: "adopt", elapsed: "NULL", detail });
+  }
+  return out + "COMMIT;\n";
+}
+
+/** A checksum `repair` re-records: the migration (with its current checksum) and the old one. */
+export interface RepairChange {
+  readonly migration: Migration;
+  readonly before: string;
+}
+
+/** One transaction re-recording the checksums of `changes`, each with a `repair` log row. */
+export function renderRepair(changes: readonly RepairChange[], ctx: TableContext): string {
+  const t = quoteTable(ctx.table);
+  let out = "BEGIN;\n" + PIN_SEARCH_PATH;
+  for (const { migration: m, before } of changes) {
+    out += `UPDATE ${t} SET checksum = ${text(m.checksum)}, file_hash = ${text(m.fileHash)} ` +
+      `WHERE version ${EQ} ${num(m.version)};\n` +
+      renderLogRow(m, ctx, {
+        direction: "repair",
+        elapsed: "NULL",
+        detail: `checksum ${before} -> ${m.checksum}`,
+      });
+  }
+  return out + "COMMIT;\n";
+}
+
 /**
  * The autocommit write that marks a statement-by-statement step as started
  * before its first statement: the row is inserted as `started` (up) or

@@ -53,17 +53,50 @@ export async function createPgliteDb(
       },
     );
   }
+  return pgliteDb(pg, {
+    display: target.display,
+    onNotice: options.onNotice,
+    close: async () => {
+      try {
+        await pg.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  });
+}
+
+/** The PGlite calls strata makes: a `PGlite` instance has them. */
+export type PgliteLike = Pick<PGlite, "query" | "exec" | "isInTransaction">;
+
+/**
+ * A `Db` over a running PGlite instance: one strata opened, or one an
+ * application owns (the library API), whose `close` is then the caller's to
+ * give (default: leave the instance open). int8 values come back as text,
+ * as from the server drivers, whatever parsers the instance was made with.
+ */
+export function pgliteDb(
+  pg: PgliteLike,
+  options: {
+    readonly display: string;
+    readonly onNotice?: (message: string) => void;
+    readonly close?: () => Promise<void>;
+  },
+): Db {
+  const target = { display: options.display };
   const notice = options.onNotice;
+  const withNotice = notice
+    ? {
+      onNotice: (n: { severity?: string; message?: string }) =>
+        notice(`${n.severity}: ${n.message}`),
+    }
+    : {};
   let closed = false;
   const db: Db = {
     async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
       if (closed) throw closedError(target);
       try {
-        const r = await pg.query<T>(
-          text,
-          [...params],
-          notice ? { onNotice: (n) => notice(`${n.severity}: ${n.message}`) } : {},
-        );
+        const r = await pg.query<T>(text, [...params], { ...withNotice, parsers: PARSERS });
         return r.rows;
       } catch (err) {
         throw asServerError(err);
@@ -72,10 +105,7 @@ export async function createPgliteDb(
     async runScript(text: string): Promise<void> {
       if (closed) throw closedError(target);
       try {
-        await pg.exec(
-          text,
-          notice ? { onNotice: (n) => notice(`${n.severity}: ${n.message}`) } : {},
-        );
+        await pg.exec(text, withNotice);
       } catch (err) {
         throw asServerError(err);
       }
@@ -95,11 +125,9 @@ export async function createPgliteDb(
       if (closed) return;
       closed = true;
       try {
-        await pg.close();
+        await options.close?.();
       } catch {
         // Closing is best effort: the process is ending either way.
-      } finally {
-        lock?.release();
       }
     },
   };
@@ -107,7 +135,7 @@ export async function createPgliteDb(
 }
 
 /** Every call after `close()` throws this. */
-function closedError(target: EmbeddedOptions): StrataError {
+function closedError(target: { readonly display: string }): StrataError {
   return new StrataError(
     "CONNECTION_FAILED",
     `Cannot continue on ${target.display}: the database was closed`,

@@ -11,6 +11,7 @@
  */
 
 import { type DbServerError, isDbServerError } from "../core/db_error.ts";
+import { restoreServerError } from "../core/env_subst.ts";
 import {
   type FailureContext,
   isBookkeepingError,
@@ -26,6 +27,7 @@ import {
   renderStatementMark,
   renderTransactionalStep,
   type ScriptContext,
+  statementText,
   stepFile,
 } from "../core/script.ts";
 import type { Db, Plan, Step } from "../core/types.ts";
@@ -128,13 +130,15 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
       await rollbackQuietly(db);
       if (!isDbServerError(err)) throw err;
       const at = locateBatchStep(err.position, { prefix, pieces, first });
-      const bodyEnd = at.offset + [...parts[at.index].body].length;
-      throw migrationFailure(err, {
+      const file = stepFile(plan.steps[at.index]);
+      const shown = restoreServerError(err, file, { start: at.offset, text: file.runMode.body });
+      const bodyEnd = at.offset + [...file.runMode.body].length;
+      throw migrationFailure(shown, {
         plan,
         index: at.index,
-        text: parts[at.index].body,
+        text: file.runMode.body,
         offset: -at.offset,
-        bookkeeping: isOwnError(err, bodyEnd, plan.steps[at.index], options),
+        bookkeeping: isOwnError(shown, bodyEnd, plan.steps[at.index], options),
       }, failureContext(options));
     }
     for (let i = first; i <= last; i++) {
@@ -176,13 +180,16 @@ async function runTransactional(
         await sleep(delayMs);
         continue;
       }
-      await logFailure(db, step, options, err, performance.now() - t0);
-      throw migrationFailure(err, {
+      const body = stepFile(step).runMode.body;
+      const start = [...sql.prefix].length;
+      const shown = restoreServerError(err, stepFile(step), { start, text: body });
+      await logFailure(db, step, options, shown, performance.now() - t0);
+      throw migrationFailure(shown, {
         plan,
         index,
-        text: sql.body,
-        offset: -[...sql.prefix].length,
-        bookkeeping: isOwnError(err, [...sql.prefix, ...sql.body].length, step, options),
+        text: body,
+        offset: -start,
+        bookkeeping: isOwnError(shown, start + [...body].length, step, options),
       }, failureContext(options));
     }
   }
@@ -204,12 +211,16 @@ async function runStatements(
     const mark = renderStatementMark(step, k, options);
     if (mark) await db.runScript(mark);
     try {
-      await db.runScript(file.text.slice(s.sqlStart, s.end));
+      await db.runScript(statementText(file, k));
     } catch (err) {
       if (!isDbServerError(err)) throw err;
       const firstLost = await recoverAfterStatement(db, file.runMode.blockStarts?.[k] ?? null, k);
-      await logFailure(db, step, options, err, performance.now() - t0);
-      throw migrationFailure(err, {
+      const shown = restoreServerError(err, file, {
+        start: 0,
+        text: file.text.slice(s.sqlStart, s.end),
+      });
+      await logFailure(db, step, options, shown, performance.now() - t0);
+      throw migrationFailure(shown, {
         plan,
         index,
         text: file.text,

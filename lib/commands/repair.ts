@@ -1,0 +1,67 @@
+/**
+ * `repair VERSION...`: re-record the checksums of the named applied
+ * migrations after a person checked their edited files. Shows each change,
+ * writes them with one `repair` log row per version in one transaction,
+ * under the lock. Never without explicit versions.
+ *
+ * @module
+ */
+
+import { findEdited } from "../core/checksum.ts";
+import { checkRepairVersions, planRepair, type RepairPlan } from "../core/import_repair.ts";
+import { renderRepair } from "../core/version_table.ts";
+import { STRATA_VERSION } from "../core/version.ts";
+import { ensureTables, readState } from "../db/store.ts";
+import type { CommandContext } from "./context.ts";
+import { loadDir } from "./load.ts";
+import { withSession } from "./session.ts";
+
+/** Re-record the checksums of `versions`; prints old and new checksum of each. */
+export async function runRepair(
+  ctx: CommandContext,
+  versions: readonly string[],
+): Promise<number> {
+  checkRepairVersions(versions);
+  const migrations = await loadDir(ctx);
+  const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
+  return await withSession(ctx, { writable: true, lock: true }, async (db) => {
+    const { rows } = await readState(db, ctx.table);
+    const edited = await findEdited(migrations, rows);
+    const plan = planRepair(migrations, rows, { versions, edited });
+    if (plan.changes.length > 0) {
+      await ensureTables(db, sctx);
+      await db.runScript(renderRepair(plan.changes, sctx));
+    }
+    report(ctx, plan);
+    return 0;
+  });
+}
+
+function report(ctx: CommandContext, plan: RepairPlan): void {
+  if (ctx.json) {
+    ctx.io.stdout(
+      JSON.stringify({
+        repaired: plan.changes.map((c) => ({
+          version: c.migration.versionText,
+          before: c.before,
+          after: c.migration.checksum,
+        })),
+        unchanged: plan.unchanged.map((m) => m.versionText),
+      }) + "\n",
+    );
+    return;
+  }
+  for (const c of plan.changes) {
+    const m = c.migration;
+    ctx.io.stdout(
+      `~  ${m.versionText}  ${m.message}\n     was ${c.before}\n     now ${m.checksum}\n`,
+    );
+  }
+  for (const m of plan.unchanged) {
+    ctx.io.stdout(`=  ${m.versionText}  ${m.message}  (unchanged: its file matches the record)\n`);
+  }
+  ctx.io.stdout(
+    `Repaired ${plan.changes.length} checksum${plan.changes.length === 1 ? "" : "s"}` +
+      (plan.unchanged.length ? `, ${plan.unchanged.length} already matching` : "") + "\n",
+  );
+}

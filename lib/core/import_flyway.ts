@@ -1,0 +1,158 @@
+/**
+ * Flyway's SQL migrations to strata pairs: `V<version>__<description>.sql`
+ * becomes the up file, `U<version>__<description>.sql` (Flyway Teams' undo)
+ * its down file; a V file without one is irreversible, as it is in Flyway.
+ * `executeInTransaction=false` in a `<script>.sql.conf` becomes
+ * `-- transaction: false`. Repeatable (`R__`) and callback scripts have no
+ * strata equivalent and are listed, not carried over. Pure.
+ *
+ * Versions. Flyway versions are parts separated by `.` or `_`, compared
+ * part by part as numbers, missing parts counting as 0 (`1.1` < `1.2` <
+ * `1.10` < `2`). strata versions are single integers, so each is written
+ * with K parts of W digits, K the most parts any version has and W the most
+ * digits any part has: with `1`, `1.1`, `1.2`, `1.10`, `2` that is K = 2,
+ * W = 2, giving `0100`, `0101`, `0102`, `0110`, `0200`. Numbers of equal
+ * width compare like the parts did, so the order is kept. When every
+ * version is one part, the number is kept (`V7` is `0007`, 7). Each file
+ * records its Flyway version in a `-- flyway-version:` comment, which is how
+ * adoption matches `flyway_schema_history` rows to files.
+ *
+ * @module
+ */
+
+import type { FileEntry } from "./files.ts";
+import {
+  type Conversion,
+  type ConvertedFile,
+  decodeSource,
+  padVersion,
+  renderFile,
+} from "./import_common.ts";
+
+const MIGRATION = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
+const CONF = /^(.+\.sql)\.conf$/;
+const PLACEHOLDER = /\$\{[A-Za-z_][\w.:-]*\}/;
+
+/** The `-- flyway-version:` comment of a converted file, read back for adoption. */
+export const FLYWAY_VERSION_LINE = /^-- flyway-version: (\S+)$/m;
+
+/** A Flyway version's parts as numbers, trailing zero parts dropped (`1.0` is `1`). */
+export function flywayParts(version: string): bigint[] {
+  const parts = version.split(/[._]/).map((p) => BigInt(p));
+  while (parts.length > 1 && parts[parts.length - 1] === 0n) parts.pop();
+  return parts;
+}
+
+/** The canonical text of a Flyway version, for matching (`1_01.0` is `1.1`). */
+export function flywayKey(version: string): string {
+  return flywayParts(version).join(".");
+}
+
+/**
+ * The strata version text of every Flyway version in `versions` (keyed by
+ * `flywayKey`), by the mapping in the module comment. Order-preserving.
+ */
+export function mapFlywayVersions(versions: readonly string[]): Map<string, string> {
+  const parsed = versions.map((v) => ({ key: flywayKey(v), parts: flywayParts(v) }));
+  const k = Math.max(1, ...parsed.map((p) => p.parts.length));
+  const w = Math.max(1, ...parsed.flatMap((p) => p.parts.map((n) => n.toString().length)));
+  const out = new Map<string, string>();
+  for (const p of parsed) {
+    if (k === 1) {
+      out.set(p.key, padVersion(p.parts[0], Math.max(4, w)));
+      continue;
+    }
+    const parts = [...p.parts, ...Array(k - p.parts.length).fill(0n)];
+    out.set(p.key, parts.map((n) => padVersion(n, w)).join(""));
+  }
+  return out;
+}
+
+interface Script {
+  readonly entry: FileEntry;
+  readonly kind: "V" | "U";
+  readonly version: string;
+  readonly description: string;
+}
+
+/** Convert a Flyway `locations` directory's entries. Never throws; see `Conversion`. */
+export function convertFlyway(entries: readonly FileEntry[]): Conversion {
+  const notes: string[] = [];
+  const refusals: string[] = [];
+  const scripts: Script[] = [];
+  const confs = new Map<string, FileEntry>();
+  for (const entry of [...entries].sort((a, b) => a.name < b.name ? -1 : 1)) {
+    const m = MIGRATION.exec(entry.name);
+    const conf = CONF.exec(entry.name);
+    if (m) {
+      scripts.push({ entry, kind: m[1] as "V" | "U", version: m[2], description: m[3] });
+    } else if (conf) confs.set(conf[1], entry);
+    else if (/^R__/.test(entry.name)) {
+      notes.push(`"${entry.name}" is a repeatable migration: strata has none, not carried over`);
+    } else {
+      notes.push(`"${entry.name}" is not a versioned Flyway migration: not carried over`);
+    }
+  }
+  const mapping = mapFlywayVersions(scripts.map((s) => s.version));
+  const files = scripts.flatMap((s) =>
+    convertScript(s, { mapping, conf: confs.get(s.entry.name), notes, refusals })
+  );
+  for (const [script] of confs) {
+    if (!scripts.some((s) => s.entry.name === script)) {
+      notes.push(`"${script}.conf" belongs to no versioned migration: not carried over`);
+    }
+  }
+  refuseUndoWithoutVersioned(scripts, refusals);
+  return { tool: "flyway", files, notes, refusals };
+}
+
+function convertScript(
+  s: Script,
+  ctx: {
+    mapping: Map<string, string>;
+    conf: FileEntry | undefined;
+    notes: string[];
+    refusals: string[];
+  },
+): ConvertedFile[] {
+  const text = decodeSource(s.entry, ctx.refusals);
+  if (text === null) return [];
+  const noTransaction = ctx.conf ? readConf(ctx.conf, ctx) : false;
+  if (PLACEHOLDER.test(text)) {
+    ctx.notes.push(
+      `"${s.entry.name}" uses a \${placeholder}: strata does not replace Flyway placeholders`,
+    );
+  }
+  const version = ctx.mapping.get(flywayKey(s.version))!;
+  const header = [
+    ["flyway-version", flywayKey(s.version)],
+    ["transaction", noTransaction ? "false" : undefined],
+  ] as const;
+  const name = `${version}_${s.description}.${s.kind === "V" ? "up" : "down"}.sql`;
+  const provenance = `imported from Flyway "${s.entry.name}"`;
+  return [{ name, text: renderFile(provenance, header, text), source: s.entry.name }];
+}
+
+/** True when the `.conf` file says `executeInTransaction=false`; other keys become notes. */
+function readConf(conf: FileEntry, ctx: { notes: string[]; refusals: string[] }): boolean {
+  const text = decodeSource(conf, ctx.refusals) ?? "";
+  let noTransaction = false;
+  for (const line of text.split("\n").map((l) => l.trim())) {
+    if (line === "" || line.startsWith("#")) continue;
+    const [key, value] = line.split("=").map((p) => p.trim());
+    if (key === "executeInTransaction" && value === "false") noTransaction = true;
+    else if (key !== "executeInTransaction") {
+      ctx.notes.push(`"${conf.name}": "${line}" not carried over`);
+    }
+  }
+  return noTransaction;
+}
+
+function refuseUndoWithoutVersioned(scripts: readonly Script[], refusals: string[]): void {
+  const versioned = new Set(scripts.filter((s) => s.kind === "V").map((s) => flywayKey(s.version)));
+  for (const s of scripts) {
+    if (s.kind === "U" && !versioned.has(flywayKey(s.version))) {
+      refusals.push(`"${s.entry.name}" undoes version ${s.version}, which has no V script`);
+    }
+  }
+}
