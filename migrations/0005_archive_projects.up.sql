@@ -2,6 +2,7 @@
 -- revises: 0004
 -- created: 2026-11-22
 -- lock-timeout: 5s
+-- lint-ignore: index-not-concurrent -- projects holds a few hundred rows: the build takes milliseconds
 
 ALTER TABLE projects
     ADD COLUMN archived_at timestamptz,

@@ -24,7 +24,14 @@ const RELEASE_TARGETS = [
 
 // What strata needs at run time, and no more: read migrations and URL files, write
 // `new` files and pglite:PATH data, read its environment, connect to servers.
-const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net"];
+const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net",
+  // Only to run Alembic's offline mode for `strata import --from alembic`.
+  "--allow-run=alembic",
+];
 
 const ROOT = new URL("../", import.meta.url).pathname;
 

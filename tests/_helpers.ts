@@ -191,6 +191,7 @@ export function spawnCli(
       "--allow-write",
       "--allow-env",
       "--allow-net",
+      "--allow-run=alembic",
       `${ROOT}main.ts`,
       ...args,
     ],

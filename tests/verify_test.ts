@@ -227,3 +227,54 @@ Deno.test("diffSnapshots() names extra, missing and changed objects, public sche
   );
   assert.deepEqual(diffSnapshots({}, {}), []);
 });
+
+/** Three defective downs in one set: verify must name all of them in one run. */
+const THREE_DEFECTS = {
+  ...BASE,
+  "2_index.up.sql": "CREATE INDEX a_x ON a (x);",
+  "2_index.down.sql": "SELECT 1;",
+  "3_broken.up.sql": "CREATE TABLE b3 (id int);",
+  "3_broken.down.sql": "DROP TABLE no_such_table;",
+  "4_leftover.up.sql": "CREATE TABLE t4 (id int);",
+  "4_leftover.down.sql": "SELECT 1;",
+  "5_fine.up.sql": "CREATE TABLE t5 (id int);",
+  "5_fine.down.sql": "DROP TABLE t5;",
+};
+
+async function verifyThree(scratch: string[]): Promise<void> {
+  const dir = await tempMigrations(THREE_DEFECTS);
+  try {
+    const r = await runCli(["--dir", dir, "verify", ...scratch]);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ok {4}1 {2}base$/m);
+    assert.match(r.stdout, /^FAIL {2}2 {2}index: its down leaves the schema different/m);
+    assert.match(r.stdout, /- index a_x .* is still there/);
+    assert.match(
+      r.stdout,
+      /^FAIL {2}3 {2}broken: its down failed\n.*"no_such_table" does not exist/m,
+    );
+    assert.match(r.stdout, /^FAIL {2}4 {2}leftover: its down leaves the schema different/m);
+    assert.match(r.stdout, /- table t4 .*is still there/);
+    assert.match(r.stdout, /^ok {4}5 {2}fine$/m);
+    assert.match(r.stdout, /verify: 5 migrations, 2 ok, 3 failed, 0 skipped \(irreversible\)/);
+    const json = JSON.parse((await runCli(["--dir", dir, "--json", "verify", ...scratch])).stdout);
+    assert.deepEqual(
+      json.migrations.map((m: { status: string }) => m.status),
+      ["ok", "differs", "down-failed", "differs", "ok"],
+    );
+    assert.ok(
+      json.restarts >= 2,
+      `rebuilt after the failing down and re-upgrade: ${json.restarts}`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("verify names all of three defective downs in one run (embedded)", async () => {
+  await verifyThree([]);
+});
+
+serverTest("verify names all of three defective downs in one run (server)", async () => {
+  await verifyThree(["--scratch-url", serverUrl()]);
+});

@@ -19,7 +19,8 @@ function optionLines(table: OptionTable): string {
 const EXIT_CODES =
   "Exit codes: 0 ok, 1 a migration failed, 2 usage or invalid files, 3 environment " +
   "not\nready (connection, lock, permissions, read-only), 4 database disagrees with files, 5 " +
-  "pending\nmigrations (status --exit-code), 130/143 interrupted by SIGINT/SIGTERM.";
+  "pending\nmigrations (status --exit-code), 6 lint found an error, 130/143 interrupted by\n" +
+  "SIGINT/SIGTERM.";
 
 /** The program's help text. */
 export function programHelp(): string {

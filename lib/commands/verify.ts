@@ -1,33 +1,35 @@
 /**
  * `verify`: on a scratch database, prove that every down migration undoes its
  * up: for each migration, snapshot, upgrade one, downgrade one, compare with
- * the first snapshot, upgrade one again; then downgrade base and upgrade head.
+ * the first snapshot, upgrade one again; then downgrade base and upgrade
+ * head. After a defect that leaves the scratch database in an unknown state
+ * (a failing down, a failing re-upgrade), a fresh scratch database is built
+ * up to and including that migration and the check goes on, so one run names
+ * every defective migration.
  *
  * @module
  */
 
 import { StrataError } from "../core/errors.ts";
 import { describePartial } from "../core/failure.ts";
-import { paint } from "../core/output.ts";
-import { runPlan } from "../db/runner.ts";
-import { takeSnapshot } from "../db/snapshot.ts";
 import { diffSnapshots } from "../core/snapshot_diff.ts";
-import { ensureTables } from "../db/store.ts";
 import type { Db, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
-import type { OptionValues, VERIFY_OPTIONS } from "./options.ts";
-import { type CommandContext } from "./context.ts";
+import { runPlan } from "../db/runner.ts";
+import { takeSnapshot } from "../db/snapshot.ts";
+import { ensureTables } from "../db/store.ts";
+import type { CommandContext } from "./context.ts";
 import { loadDir } from "./load.ts";
+import type { OptionValues, VERIFY_OPTIONS } from "./options.ts";
 import { withScratch } from "./scratch.ts";
+import { printVerifyReport, type RoundTrip, type VerifyEntry } from "./verify_report.ts";
 
-type Status = "ok" | "differs" | "down-failed" | "up-failed" | "reup-failed" | "irreversible";
-
-interface Result {
-  readonly version: string;
-  readonly name: string;
-  readonly status: Status;
-  readonly differences: readonly string[];
-  readonly error: string | null;
+/** Where a scratch database's run ended: the next migration to check, or done. */
+interface Segment {
+  readonly results: VerifyEntry[];
+  /** Index of the next migration to check on a fresh database; null when finished. */
+  readonly next: number | null;
+  readonly final: RoundTrip | null;
 }
 
 /** Exit 0 when every down restores the schema, 4 otherwise. */
@@ -36,62 +38,83 @@ export async function runVerify(
   options: OptionValues<typeof VERIFY_OPTIONS>,
 ): Promise<number> {
   const migrations = await loadDir(ctx);
-  return await withScratch(ctx, options["scratch-url"], async ({ db, display }) => {
-    await ensureTables(db, { table: ctx.table, strataVersion: STRATA_VERSION });
-    const results = await verifyEach(ctx, db, migrations);
-    const stoppedEarly = results.length < migrations.length ||
-      results.some((r) => r.status.endsWith("failed"));
-    const final = stoppedEarly ? null : await roundTrip(ctx, db, migrations);
-    return report(ctx, { scratch: display, results, final });
-  });
+  const results: VerifyEntry[] = [];
+  let start: number | null = 0;
+  let restarts = -1;
+  let final: RoundTrip | null = null;
+  let scratch = "";
+  while (start !== null) {
+    const from: number = start;
+    restarts++;
+    const segment = await withScratch(ctx, options["scratch-url"], async ({ db, display }) => {
+      scratch = display;
+      await ensureTables(db, { table: ctx.table, strataVersion: STRATA_VERSION });
+      for (const m of migrations.slice(0, from)) await step(ctx, db, m, "up");
+      return await verifyFrom(ctx, db, { migrations, from, clean: results.length === 0 });
+    });
+    results.push(...segment.results);
+    final = segment.final;
+    start = segment.next;
+  }
+  return printVerifyReport(ctx, { scratch, results, final, restarts });
 }
 
-async function verifyEach(
+/**
+ * Check migrations from index `from` on `db` (where everything before it is
+ * applied). Returns early with `next` when the database must be rebuilt.
+ */
+async function verifyFrom(
   ctx: CommandContext,
   db: Db,
-  migrations: readonly Migration[],
-): Promise<Result[]> {
-  const results: Result[] = [];
-  for (const m of migrations) {
-    const base = {
-      version: m.versionText,
-      name: m.message,
-      differences: [] as string[],
-      error: null,
-    };
-    const before = await takeSnapshot(db, ctx.table);
-    const up = await attempt(() => step(ctx, db, m, "up"));
-    if (up) {
-      results.push({ ...base, status: "up-failed", error: up });
-      break;
+  run: { migrations: readonly Migration[]; from: number; clean: boolean },
+): Promise<Segment> {
+  const { migrations } = run;
+  const results: VerifyEntry[] = [];
+  for (let i = run.from; i < migrations.length; i++) {
+    const { entry, rebuild } = await verifyOne(ctx, db, migrations[i]);
+    results.push(entry);
+    if (entry.status === "up-failed") {
+      results.push(...migrations.slice(i + 1).map((m) => skipped(m)));
+      return { results, next: null, final: null };
     }
-    if (!m.down) {
-      results.push({ ...base, status: "irreversible" });
-      continue;
-    }
-    const down = await attempt(() => step(ctx, db, m, "down"));
-    if (down) {
-      results.push({ ...base, status: "down-failed", error: down });
-      continue;
-    }
-    const differences = diffSnapshots(before, await takeSnapshot(db, ctx.table)).map((d) => d.line);
-    const reup = await attempt(() => step(ctx, db, m, "up"));
-    if (differences.length) {
-      // The difference is the finding; a re-upgrade that then trips over it is a consequence.
-      const error = reup
-        ? `upgrading again then failed, so later migrations were not verified:\n${reup}`
-        : null;
-      results.push({ ...base, status: "differs", differences, error });
-      if (reup) break;
-      continue;
-    }
-    if (reup) {
-      results.push({ ...base, status: "reup-failed", error: reup });
-      break;
-    }
-    results.push({ ...base, status: "ok" });
+    if (rebuild) return { results, next: i + 1 < migrations.length ? i + 1 : null, final: null };
   }
-  return results;
+  const clean = run.clean && results.every((r) => r.status === "ok" || r.status === "irreversible");
+  return { results, next: null, final: clean ? await roundTrip(ctx, db, migrations) : null };
+}
+
+function skipped(m: Migration): VerifyEntry {
+  return {
+    version: m.versionText,
+    name: m.message,
+    status: "not-verified",
+    differences: [],
+    error: null,
+  };
+}
+
+/** Up, down, compare, up again; `rebuild` when the database state is no longer known. */
+async function verifyOne(
+  ctx: CommandContext,
+  db: Db,
+  m: Migration,
+): Promise<{ entry: VerifyEntry; rebuild: boolean }> {
+  const base = { version: m.versionText, name: m.message, differences: [], error: null };
+  const before = await takeSnapshot(db, ctx.table);
+  const up = await attempt(() => step(ctx, db, m, "up"));
+  if (up) return { entry: { ...base, status: "up-failed", error: up }, rebuild: false };
+  if (!m.down) return { entry: { ...base, status: "irreversible" }, rebuild: false };
+  const down = await attempt(() => step(ctx, db, m, "down"));
+  if (down) return { entry: { ...base, status: "down-failed", error: down }, rebuild: true };
+  const differences = diffSnapshots(before, await takeSnapshot(db, ctx.table)).map((d) => d.line);
+  const reup = await attempt(() => step(ctx, db, m, "up"));
+  if (differences.length) {
+    // The difference is the finding; a re-upgrade that then trips over it is a consequence.
+    const error = reup ? `upgrading again then failed:\n${reup}` : null;
+    return { entry: { ...base, status: "differs", differences, error }, rebuild: reup !== null };
+  }
+  if (reup) return { entry: { ...base, status: "reup-failed", error: reup }, rebuild: true };
+  return { entry: { ...base, status: "ok" }, rebuild: false };
 }
 
 /** `downgrade base` (or down to the last irreversible one) and `upgrade head` once more. */
@@ -99,7 +122,7 @@ async function roundTrip(
   ctx: CommandContext,
   db: Db,
   migrations: readonly Migration[],
-): Promise<{ ok: boolean; error: string | null; stoppedAt: string | null }> {
+): Promise<RoundTrip> {
   const reversible: Migration[] = [];
   for (const m of [...migrations].reverse()) {
     if (!m.down) break;
@@ -108,23 +131,20 @@ async function roundTrip(
   const stoppedAt = reversible.length < migrations.length
     ? migrations[migrations.length - reversible.length - 1].versionText
     : null;
-  const downPlan: Plan = {
-    direction: "down",
-    steps: reversible.map((migration) => ({ kind: "down", migration })),
-    from: null,
-    to: null,
-  };
-  const upPlan: Plan = {
-    direction: "up",
-    steps: [...reversible].reverse().map((migration) => ({ kind: "up", migration })),
-    from: null,
-    to: null,
-  };
   const error = await attempt(async () => {
-    await runPlan(db, downPlan, runOptions(ctx));
-    await runPlan(db, upPlan, runOptions(ctx));
+    await runPlan(db, planOf("down", reversible), runOptions(ctx));
+    await runPlan(db, planOf("up", [...reversible].reverse()), runOptions(ctx));
   });
   return { ok: error === null, error, stoppedAt };
+}
+
+function planOf(kind: "up" | "down", migrations: readonly Migration[]): Plan {
+  return {
+    direction: kind,
+    steps: migrations.map((migration) => ({ kind, migration })),
+    from: null,
+    to: null,
+  };
 }
 
 function runOptions(ctx: CommandContext) {
@@ -132,8 +152,7 @@ function runOptions(ctx: CommandContext) {
 }
 
 async function step(ctx: CommandContext, db: Db, m: Migration, kind: "up" | "down"): Promise<void> {
-  const plan: Plan = { direction: kind, steps: [{ kind, migration: m }], from: null, to: null };
-  await runPlan(db, plan, runOptions(ctx));
+  await runPlan(db, planOf(kind, [m]), runOptions(ctx));
 }
 
 async function attempt(fn: () => Promise<void>): Promise<string | null> {
@@ -145,68 +164,5 @@ async function attempt(fn: () => Promise<void>): Promise<string | null> {
     // What was and was not applied is in `partial`; the lines about it would only repeat it.
     const summary = new Set(err.partial ? describePartial(err.partial) : []);
     return [err.message, ...err.details.filter((d) => !summary.has(d))].join("\n");
-  }
-}
-
-function report(
-  ctx: CommandContext,
-  r: {
-    scratch: string;
-    results: readonly Result[];
-    final: { ok: boolean; error: string | null; stoppedAt: string | null } | null;
-  },
-): number {
-  const failed = r.results.filter((x) => x.status !== "ok" && x.status !== "irreversible");
-  const ok = failed.length === 0 && (r.final?.ok ?? false);
-  if (ctx.json) {
-    ctx.io.stdout(
-      JSON.stringify({ scratch: r.scratch, ok, migrations: r.results, final: r.final }) + "\n",
-    );
-    return ok ? 0 : 4;
-  }
-  for (const x of r.results) {
-    const label = `${x.version}  ${x.name}`;
-    const mark = x.status === "ok"
-      ? paint("ok  ", "green", ctx.color)
-      : x.status === "irreversible"
-      ? "skip"
-      : paint("FAIL", "red", ctx.color);
-    ctx.io.stdout(`${mark}  ${label}${describe(x)}\n`);
-    for (const d of x.differences) ctx.io.stdout(`        - ${d}\n`);
-    if (x.error) ctx.io.stdout(x.error.split("\n").map((l) => `        ${l}\n`).join(""));
-  }
-  if (r.final) {
-    const what = r.final.stoppedAt
-      ? `downgrade to ${r.final.stoppedAt} (irreversible below) and upgrade head`
-      : "downgrade base and upgrade head";
-    ctx.io.stdout(`${r.final.ok ? "ok  " : "FAIL"}  ${what}\n`);
-    if (r.final.error) {
-      ctx.io.stdout(r.final.error.split("\n").map((l) => `        ${l}\n`).join(""));
-    }
-  }
-  const skipped = r.results.filter((x) => x.status === "irreversible").length;
-  ctx.io.stdout(
-    `verify: ${r.results.length} migrations, ${
-      r.results.length - failed.length - skipped
-    } ok, ${failed.length} failed, ` +
-      `${skipped} skipped (irreversible) on ${r.scratch}\n`,
-  );
-  return ok ? 0 : 4;
-}
-
-function describe(x: Result): string {
-  switch (x.status) {
-    case "ok":
-      return "";
-    case "irreversible":
-      return ": irreversible (no down file), skipped";
-    case "differs":
-      return ": its down leaves the schema different from before its up";
-    case "down-failed":
-      return ": its down failed";
-    case "up-failed":
-      return ": its up failed; later migrations were not verified";
-    case "reup-failed":
-      return ": upgrading again after its down failed; later migrations were not verified";
   }
 }

@@ -1,0 +1,111 @@
+/**
+ * What `verify` prints: one line per migration (ok, skip, FAIL with its
+ * differences or error), the final round trip, and a summary; or the
+ * `--json` document.
+ *
+ * @module
+ */
+
+import { paint } from "../core/output.ts";
+import type { CommandContext } from "./context.ts";
+
+/** What verify found for one migration. */
+export type VerifyStatus =
+  | "ok"
+  | "differs"
+  | "down-failed"
+  | "up-failed"
+  | "reup-failed"
+  | "irreversible"
+  | "not-verified";
+
+/** One migration's result. */
+export interface VerifyEntry {
+  readonly version: string;
+  readonly name: string;
+  readonly status: VerifyStatus;
+  readonly differences: readonly string[];
+  readonly error: string | null;
+}
+
+/** The closing `downgrade base` and `upgrade head`, when every step passed. */
+export interface RoundTrip {
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly stoppedAt: string | null;
+}
+
+/** Everything a verify run found. */
+export interface VerifyReport {
+  readonly scratch: string;
+  readonly results: readonly VerifyEntry[];
+  readonly final: RoundTrip | null;
+  /** How many times the scratch database was rebuilt to go on after a defect. */
+  readonly restarts: number;
+}
+
+const DESCRIPTIONS: Readonly<Record<VerifyStatus, string>> = {
+  "ok": "",
+  "irreversible": ": irreversible (no down file), skipped",
+  "differs": ": its down leaves the schema different from before its up",
+  "down-failed": ": its down failed",
+  "up-failed": ": its up failed; later migrations cannot be verified without it",
+  "reup-failed": ": upgrading again after its down failed",
+  "not-verified": ": not verified (an earlier up failed)",
+};
+
+function indent(text: string): string {
+  return text.split("\n").map((l) => `        ${l}\n`).join("");
+}
+
+/** Whether the run passed: every step ok or skipped, and the round trip too. */
+export function verifyPassed(r: VerifyReport): boolean {
+  return r.results.every((x) => x.status === "ok" || x.status === "irreversible") &&
+    (r.final?.ok ?? false);
+}
+
+/** Print the report; returns the exit code (0 passed, 4 not). */
+export function printVerifyReport(ctx: CommandContext, r: VerifyReport): number {
+  const ok = verifyPassed(r);
+  if (ctx.json) {
+    const doc = {
+      scratch: r.scratch,
+      ok,
+      migrations: r.results,
+      final: r.final,
+      restarts: r.restarts,
+    };
+    ctx.io.stdout(JSON.stringify(doc) + "\n");
+    return ok ? 0 : 4;
+  }
+  for (const x of r.results) {
+    const mark = x.status === "ok"
+      ? paint("ok  ", "green", ctx.color)
+      : x.status === "irreversible" || x.status === "not-verified"
+      ? "skip"
+      : paint("FAIL", "red", ctx.color);
+    ctx.io.stdout(`${mark}  ${x.version}  ${x.name}${DESCRIPTIONS[x.status]}\n`);
+    for (const d of x.differences) ctx.io.stdout(`        - ${d}\n`);
+    if (x.error) ctx.io.stdout(indent(x.error));
+  }
+  if (r.final) {
+    const what = r.final.stoppedAt
+      ? `downgrade to ${r.final.stoppedAt} (irreversible below) and upgrade head`
+      : "downgrade base and upgrade head";
+    ctx.io.stdout(`${r.final.ok ? "ok  " : "FAIL"}  ${what}\n`);
+    if (r.final.error) ctx.io.stdout(indent(r.final.error));
+  }
+  ctx.io.stdout(summary(r) + "\n");
+  return ok ? 0 : 4;
+}
+
+function summary(r: VerifyReport): string {
+  const count = (pred: (s: VerifyStatus) => boolean) =>
+    r.results.filter((x) => pred(x.status)).length;
+  const failed = count((s) => s !== "ok" && s !== "irreversible" && s !== "not-verified");
+  const skipped = count((s) => s === "irreversible");
+  const unverified = count((s) => s === "not-verified");
+  return `verify: ${r.results.length} migrations, ${count((s) => s === "ok")} ok, ` +
+    `${failed} failed, ${skipped} skipped (irreversible)` +
+    (unverified ? `, ${unverified} not verified` : "") + ` on ${r.scratch}`;
+}
