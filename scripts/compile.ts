@@ -29,8 +29,8 @@ const PERMISSIONS = [
   "--allow-write",
   "--allow-env",
   "--allow-net",
-  // Only to run Alembic's offline mode for `strata import --from alembic`.
-  "--allow-run=alembic",
+  // Only Alembic's offline mode (strata import --from alembic) and pg_dump (strata squash).
+  "--allow-run=alembic,pg_dump",
 ];
 
 const ROOT = new URL("../", import.meta.url).pathname;

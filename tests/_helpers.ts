@@ -191,7 +191,7 @@ export function spawnCli(
       "--allow-write",
       "--allow-env",
       "--allow-net",
-      "--allow-run=alembic",
+      "--allow-run=alembic,pg_dump",
       `${ROOT}main.ts`,
       ...args,
     ],

@@ -16,6 +16,7 @@ import {
   NO_OPTIONS,
   type OptionTable,
   type OptionValues,
+  SQUASH_OPTIONS,
   STAMP_OPTIONS,
   STATUS_OPTIONS,
   UPGRADE_OPTIONS,
@@ -200,6 +201,19 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "missing, or changed (with both definitions). Read-only on the live database: no\n" +
       "lock, no write; safe on a standby. Exit 0 when equal, 4 when not.",
     run: async (ctx, options) => (await import("../commands/drift.ts")).runDrift(ctx, options),
+  }),
+  squash: command({
+    summary: "replace the migrations up to a version with one proven baseline",
+    usage: "--through VERSION [--dry-run] [--scratch-url URL]",
+    minArgs: 0,
+    maxArgs: 0,
+    options: SQUASH_OPTIONS,
+    writes: true,
+    details: "Replays the migrations up to VERSION on a scratch database, dumps it (schema and\n" +
+      "data) into VERSION_baseline.up.sql with the header baseline: true, replays that on a\n" +
+      "fresh scratch database, and refuses unless both are equal. Then moves the old pairs\n" +
+      "to squashed/. A database at or past VERSION records the baseline without running it.",
+    run: async (ctx, options) => (await import("../commands/squash.ts")).runSquash(ctx, options),
   }),
   history: command({
     summary: "list every migration with its state",

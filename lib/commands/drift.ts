@@ -22,6 +22,7 @@ import type { AppliedRow, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { runPlan } from "../db/runner.ts";
 import { takeSnapshot } from "../db/snapshot.ts";
+import { baselineView } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { loadDir } from "./load.ts";
@@ -67,7 +68,7 @@ export async function checkDrift(
     const { rows } = await readState(db, ctx.table);
     return { rows, snapshot: await takeSnapshot(db, ctx.table, { privileges }) };
   });
-  const applied = appliedInOrder(migrations, live.rows);
+  const applied = appliedInOrder(migrations, baselineView(migrations, live.rows).rows);
   const replay = await withScratch(ctx, options["scratch-url"], async ({ db, display }) => {
     await ensureTables(db, { table: ctx.table, strataVersion: STRATA_VERSION });
     const failures = await replayAll(ctx, db, applied);

@@ -11,6 +11,8 @@ import { StrataError } from "../core/errors.ts";
 import { type FileEntry, loadMigrations } from "../core/files.ts";
 import type { Migration } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
+import { renderBaselineRecord } from "../core/version_table.ts";
+import { baselineView } from "../db/baseline_record.ts";
 import { readState, renderEnsureTables, type StoredState } from "../db/store.ts";
 import { readMigrationDir } from "../fs/source.ts";
 import type { CommandContext } from "./context.ts";
@@ -89,12 +91,20 @@ export async function readStateOnly(
   ctx: CommandContext,
   migrations: readonly Migration[] = [],
 ): Promise<CheckedState> {
+  const tables = { table: ctx.table, strataVersion: STRATA_VERSION };
   const state = await withSession(ctx, { writable: false, lock: false }, async (db) => ({
     ...await readState(db, ctx.table),
-    prepareTables: await renderEnsureTables(db, {
-      table: ctx.table,
-      strataVersion: STRATA_VERSION,
-    }),
+    prepareTables: await renderEnsureTables(db, tables),
   }));
-  return { ...state, edited: await findEdited(migrations, state.rows) };
+  // A database migrated before a squash is seen, and printed, as its next write records it.
+  const view = baselineView(migrations, state.rows);
+  const record = view.baseline && view.replaced.length
+    ? renderBaselineRecord(view.baseline, view.replaced, tables)
+    : "";
+  return {
+    ...state,
+    rows: view.rows,
+    prepareTables: state.prepareTables + record,
+    edited: await findEdited(migrations, view.rows),
+  };
 }

@@ -14,6 +14,7 @@ import { versionLabel } from "../core/state.ts";
 import type { AppliedRow, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { type RunEvent, runPlan } from "../db/runner.ts";
+import { baselineView, recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
@@ -80,9 +81,10 @@ export async function migrateDatabase(
     ctx,
     { writable: true, lock: true, opened: early.opened },
     async (db, stop) => {
-      const { rows } = await readState(db, ctx.table);
-      const plan = planFor(rows, await findEdited(migrations, rows));
+      const view = baselineView(migrations, (await readState(db, ctx.table)).rows);
+      const plan = planFor(view.rows, await findEdited(migrations, view.rows));
       const onEvent = onPlan?.(plan, migrations);
+      await recordBaseline(db, view, scriptContext(ctx));
       if (plan.steps.length === 0) return { plan, migrations, ms: 0 };
       checkEnvSet(plan.steps);
       // Created (or upgraded) only once there is something to record, so a refused run

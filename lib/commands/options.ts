@@ -208,6 +208,17 @@ export const VERIFY_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
+/** `squash`'s options. */
+export const SQUASH_OPTIONS = {
+  through: { type: "string", arg: "VERSION", help: "the last migration the baseline replaces" },
+  "dry-run": { type: "boolean", help: "print the baseline instead of writing it" },
+  "scratch-url": {
+    type: "string",
+    arg: "URL",
+    help: "where to replay and dump: pglite:memory (default), or a server (uses pg_dump on PATH)",
+  },
+} as const satisfies OptionTable;
+
 /** `history`'s options. */
 export const HISTORY_OPTIONS = {
   verbose: {

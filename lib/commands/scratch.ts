@@ -19,6 +19,8 @@ export interface Scratch {
   readonly db: Db;
   /** `pglite:memory`, or the server URL (redacted) with the scratch database's name. */
   readonly display: string;
+  /** Where it is (for tools that connect on their own, such as pg_dump). */
+  readonly target: DatabaseTarget;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function withScratch<T>(
     return await withSession(
       ctx,
       { writable: true, lock: false, target },
-      (db) => fn({ db, display: target.display }),
+      (db) => fn({ db, display: target.display, target }),
     );
   }
   if (target.password) ctx.addSecret(target.password);
@@ -53,7 +55,7 @@ export async function withScratch<T>(
       return await withSession(
         ctx,
         { writable: true, lock: false, target: scratch },
-        (db) => fn({ db, display: scratch.display }),
+        (db) => fn({ db, display: scratch.display, target: scratch }),
       );
     } finally {
       await admin.runScript(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

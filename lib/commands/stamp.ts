@@ -9,6 +9,7 @@ import { parseTarget, planStamp, type StampChange } from "../core/plan.ts";
 import { versionLabel } from "../core/state.ts";
 import { renderStampScript } from "../core/script.ts";
 import { renderStamp } from "../core/version_table.ts";
+import { baselineView, recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { Migration } from "../core/types.ts";
 import type { DryRunValues } from "./options.ts";
@@ -37,8 +38,9 @@ export async function runStamp(
     return 0;
   }
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
-    const { rows } = await readState(db, ctx.table);
-    const change = planStamp(migrations, rows, target);
+    const view = baselineView(migrations, (await readState(db, ctx.table)).rows);
+    const change = planStamp(migrations, view.rows, target);
+    await recordBaseline(db, view, sctx);
     const count = change.add.length + change.remove.length + change.resolve.length;
     if (count > 0) {
       await ensureTables(db, sctx);

@@ -58,6 +58,7 @@ export type ErrorCode =
   | "INTERRUPTED_MIGRATION"
   | "TABLE_FORMAT"
   | "SCHEMA_DRIFT"
+  | "SQUASH_MISMATCH"
   | "ADOPT_MISMATCH"
   // exit 6: lint (or upgrade --lint) found a finding of error severity
   | "LINT_FAILED";
@@ -108,6 +109,7 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   INTERRUPTED_MIGRATION: 4,
   TABLE_FORMAT: 4,
   SCHEMA_DRIFT: 4,
+  SQUASH_MISMATCH: 4,
   ADOPT_MISMATCH: 4,
   LINT_FAILED: 6,
 };

@@ -166,6 +166,15 @@ const TYPES_AND_COMMENTS = [
     WHERE d.objsubid > 0 AND ${USER_NS} AND ${NOT_STRATA}`,
 ];
 
+/** Settings made with `ALTER DATABASE ... SET` for this database (all roles). */
+const DATABASE = [
+  `SELECT 'database setting ' || split_part(s.x, '=', 1) AS key,
+          substr(s.x, strpos(s.x, '=') + 1) AS def
+     FROM pg_db_role_setting d CROSS JOIN LATERAL unnest(d.setconfig) AS s(x)
+    WHERE d.setrole = 0
+      AND d.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+];
+
 /** Grants and owners (only with `--privileges`: roles differ between databases). */
 const PRIVILEGES = [
   `SELECT 'privileges on ' || ${RELATION_KIND} || n.nspname || '.' || c.relname AS key,
@@ -201,6 +210,7 @@ export function snapshotQueries(options: { privileges: boolean }): readonly stri
     ...TABLE_PARTS,
     ...BEHAVIOUR,
     ...TYPES_AND_COMMENTS,
+    ...DATABASE,
     ...(options.privileges ? PRIVILEGES : []),
   ];
 }

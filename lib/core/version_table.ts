@@ -216,6 +216,31 @@ export function renderBatchRecord(steps: readonly Step[], ctx: TableContext): st
     `ORDER BY version ${direction === "up" ? "ASC" : "DESC"};\n`;
 }
 
+/**
+ * One transaction recording a squash baseline on a database migrated before
+ * the squash: the rows it replaces are removed and its own row written, each
+ * logged; no SQL of any migration runs.
+ */
+export function renderBaselineRecord(
+  baseline: Migration,
+  replaced: ReadonlyArray<
+    { readonly version: bigint; readonly name: string; readonly checksum: string }
+  >,
+  ctx: TableContext,
+): string {
+  const t = quoteTable(ctx.table);
+  const log = (m: LogSubject, detail: string) =>
+    renderLogRow(m, ctx, { direction: "stamp", elapsed: "NULL", detail });
+  let out = "BEGIN;\n" + PIN_SEARCH_PATH +
+    `DELETE FROM ${t} WHERE version OPERATOR(pg_catalog.<=) ${num(baseline.version)};\n`;
+  for (const r of replaced) out += log(r, `replaced by the baseline ${baseline.versionText}`);
+  out += `INSERT INTO ${t} (version, name, checksum, state, strata_version, file_hash)\n` +
+    `VALUES (${num(baseline.version)}, ${text(baseline.name)}, ${text(baseline.checksum)}, ` +
+    `'applied', ${text(ctx.strataVersion)}, ${text(baseline.fileHash)});\n` +
+    log(baseline, "baseline recorded without running its SQL (the database was already there)");
+  return out + "COMMIT;\n";
+}
+
 /** The row changes of a stamp. */
 export interface StampRows {
   readonly add: readonly Migration[];

@@ -53,7 +53,7 @@ export async function createPgliteDb(
       },
     );
   }
-  return pgliteDb(pg, {
+  const db = pgliteDb(pg, {
     display: target.display,
     onNotice: options.onNotice,
     close: async () => {
@@ -64,6 +64,15 @@ export async function createPgliteDb(
       }
     },
   });
+  INSTANCES.set(db, pg);
+  return db;
+}
+
+const INSTANCES = new WeakMap<Db, PGlite>();
+
+/** The PGlite instance behind a `Db` that `createPgliteDb` opened (for pg_dump), if any. */
+export function embeddedInstance(db: Db): PGlite | undefined {
+  return INSTANCES.get(db);
 }
 
 /** The PGlite calls strata makes: a `PGlite` instance has them. */

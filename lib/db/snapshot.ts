@@ -17,6 +17,26 @@ import type { Db, TableName } from "../core/types.ts";
 export interface SnapshotOptions {
   /** Grants and owners too. */
   readonly privileges?: boolean;
+  /** Each table's rows too, as a count and a digest (`data schema.table`). */
+  readonly data?: boolean;
+}
+
+/** A row count and digest of every table in `entries` (partitions count in their parent too). */
+async function tableData(
+  db: Db,
+  entries: ReadonlyArray<[string, string]>,
+): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = [];
+  for (const [key] of entries) {
+    const m = /^table ([^.]+)\.(.+)$/.exec(key);
+    if (!m) continue;
+    const [row] = await db.query<{ n: string; digest: string | null }>(
+      `SELECT count(*)::text AS n, md5(string_agg(x::text, ',' ORDER BY x::text)) AS digest
+         FROM ${quoteTable({ schema: m[1], name: m[2] })} AS x`,
+    );
+    out.push([`data ${m[1]}.${m[2]}`, `${row.n} rows ${row.digest ?? ""}`.trim()]);
+  }
+  return out;
 }
 
 /**
@@ -44,6 +64,7 @@ export async function takeSnapshot(
       const rows = await db.query<{ key: string; def: string | null }>(q, params);
       for (const r of rows) entries.push([r.key, r.def ?? ""]);
     }
+    if (options.data) entries.push(...await tableData(db, entries));
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return Object.fromEntries(entries);
   } finally {

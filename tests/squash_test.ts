@@ -1,0 +1,177 @@
+/**
+ * `strata squash`: a baseline proven equal to the chain it replaces, written
+ * only then; databases migrated before the squash keep working.
+ */
+
+import assert from "node:assert/strict";
+import { cleanDump, resolveBaseline } from "../lib/core/baseline.ts";
+import { loadMigrations } from "../lib/core/files.ts";
+import type { AppliedRow } from "../lib/core/types.ts";
+import { runCli, serverTest, serverUrl, type TestDb, withTestDb } from "./_helpers.ts";
+
+const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;
+
+async function copyExamples(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "strata_test_squash_" });
+  for (const e of Deno.readDirSync(EXAMPLES)) {
+    await Deno.copyFile(`${EXAMPLES}${e.name}`, `${dir}/${e.name}`);
+  }
+  return dir;
+}
+
+function cli(dir: string, db: TestDb | null, args: string[]) {
+  return runCli(["--dir", dir, ...args], db ? { env: { DATABASE_URL: db.url } } : {});
+}
+
+async function dumpOf(db: TestDb): Promise<string> {
+  const out = await new Deno.Command("pg_dump", {
+    args: ["--no-owner", "--schema-only", "--exclude-table=public.strata_migrations*", db.url],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout).replace(/^\\(un)?restrict .*$/gm, "");
+}
+
+for (const scratch of ["embedded", "server"] as const) {
+  serverTest(`squash writes a baseline equal to the chain it replaces (${scratch})`, async (a) => {
+    const dir = await copyExamples();
+    try {
+      const extra = scratch === "server" ? ["--scratch-url", serverUrl()] : [];
+      const dry = await cli(dir, null, ["squash", "--through", "0004", "--dry-run", ...extra]);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(
+        dry.stdout,
+        /^-- message: baseline of 0001 to 0004 \(squashed\)\n-- baseline: true\n/,
+      );
+      assert.equal([...Deno.readDirSync(dir)].length, 10, "a dry run writes nothing");
+      const r = await cli(dir, null, ["squash", "--through", "0004", ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Wrote 0004_baseline\.up\.sql: one baseline for 4 migrations/);
+      const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      assert.deepEqual(names, [
+        "0004_baseline.up.sql",
+        "0005_archive_projects.down.sql",
+        "0005_archive_projects.up.sql",
+        "squashed",
+      ]);
+      assert.equal([...Deno.readDirSync(`${dir}/squashed`)].length, 8);
+      const validate = await cli(dir, null, ["validate"]);
+      assert.equal(validate.code, 0, validate.stdout);
+      await withTestDb(async (b) => {
+        assert.equal((await cli(EXAMPLES, a, ["upgrade"])).code, 0);
+        const fresh = await cli(dir, b, ["upgrade"]);
+        assert.equal(fresh.code, 0, fresh.stderr);
+        assert.match(fresh.stdout, /^up {4}0004 {2}baseline of 0001 to 0004/m);
+        assert.equal(await dumpOf(b), await dumpOf(a));
+        // The rows are the same, except for the times they were written.
+        const counts = async (t: TestDb) =>
+          await t.sql`SELECT (SELECT count(*) FROM projects)::int AS p,
+            (SELECT count(*) FROM audit_log)::int AS a,
+            (SELECT string_agg(name, ',' ORDER BY name) FROM projects) AS names`;
+        assert.deepEqual(await counts(b), await counts(a));
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+serverTest("a database migrated before the squash upgrades cleanly after it", async (db) => {
+  const dir = await copyExamples();
+  try {
+    assert.equal((await cli(EXAMPLES, db, ["upgrade"])).code, 0);
+    assert.equal((await cli(dir, null, ["squash", "--through", "0004"])).code, 0);
+    const status = await cli(dir, db, ["status", "--exit-code"]);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    const up = await cli(dir, db, ["upgrade"]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /Nothing to do: the database is at 0005/);
+    const rows = await db.sql`SELECT version::int AS v, name FROM strata_migrations ORDER BY 1`;
+    assert.deepEqual(rows.map((r) => [r.v, r.name]), [[4, "baseline"], [5, "archive_projects"]]);
+    const log = await db.sql`SELECT count(*)::int AS n FROM strata_migrations_log
+      WHERE direction = 'stamp' AND detail LIKE 'replaced by the baseline%'`;
+    assert.equal(log[0].n, 4);
+    assert.equal((await cli(dir, db, ["downgrade", "-1"])).code, 0);
+    assert.equal((await cli(dir, db, ["upgrade"])).code, 0);
+    assert.equal((await cli(dir, db, ["drift"])).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+serverTest("a database below the baseline is refused, naming what it lacks", async (db) => {
+  const dir = await copyExamples();
+  try {
+    assert.equal((await cli(EXAMPLES, db, ["upgrade", "0002"])).code, 0);
+    assert.equal((await cli(dir, null, ["squash", "--through", "0004"])).code, 0);
+    const before = await db.sql`SELECT * FROM strata_migrations ORDER BY version`;
+    const r = await cli(dir, db, ["upgrade"]);
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /DRIFT.*"0004_baseline\.up\.sql": this database is at version 2/);
+    assert.deepEqual(await db.sql`SELECT * FROM strata_migrations ORDER BY version`, before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("squash refuses a baseline that would differ, and writes nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "strata_test_squash_" });
+  try {
+    await Deno.writeTextFile(`${dir}/0001_t.up.sql`, "CREATE TABLE t (id int);");
+    await Deno.writeTextFile(
+      `${dir}/0002_setting.up.sql`,
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET work_mem = %L', " +
+        "current_database(), '8MB'); END $$;",
+    );
+    const r = await runCli(["--dir", dir, "squash", "--through", "0002"]);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(r.stderr, /SQUASH_MISMATCH.*would not give the same database/);
+    assert.match(r.stderr, /database setting work_mem \(8MB\) is missing/);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "0001_t.up.sql",
+      "0002_setting.up.sql",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cleanDump() keeps SQL strata can run and drops psql's and the dumper's settings", () => {
+  const dump =
+    "--\n-- PostgreSQL database dump\n--\n\n\\restrict abc\n\nSET statement_timeout = 0;\n" +
+    "SET transaction_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n" +
+    "SET check_function_bodies = false;\n\nCREATE TABLE public.t (id integer);\n\n\\unrestrict abc\n";
+  assert.equal(
+    cleanDump(dump),
+    "SELECT pg_catalog.set_config('search_path', '', false);\nSET check_function_bodies = false;\n" +
+      "\nCREATE TABLE public.t (id integer);\n",
+  );
+});
+
+Deno.test("resolveBaseline() reads the squashed versions' rows as the baseline's", async () => {
+  const enc = new TextEncoder();
+  const { migrations } = await loadMigrations([
+    { name: "0004_baseline.up.sql", bytes: enc.encode("-- baseline: true\nSELECT 1;") },
+    { name: "0005_next.up.sql", bytes: enc.encode("SELECT 2;") },
+  ]);
+  const row = (v: bigint, order: number): AppliedRow => ({
+    version: v,
+    name: `m${v}`,
+    checksum: "t1:sha256:00",
+    state: "applied",
+    statementIndex: null,
+    appliedOrder: order,
+    appliedAt: new Date(0),
+    executionMs: null,
+    appliedBy: "me",
+    strataVersion: "0",
+    fileHash: null,
+  });
+  const view = resolveBaseline(migrations, [row(1n, 1), row(3n, 2), row(4n, 3), row(5n, 4)]);
+  assert.deepEqual(view.rows.map((r) => [r.version, r.checksum === migrations[0].checksum]), [
+    [4n, true],
+    [5n, false],
+  ]);
+  assert.deepEqual(view.replaced.map((r) => r.version), [1n, 3n, 4n]);
+  assert.deepEqual(resolveBaseline(migrations, view.rows).replaced, [], "recorded: nothing to do");
+  assert.throws(() => resolveBaseline(migrations, [row(1n, 1), row(3n, 2)]), /below the baseline/);
+});
