@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseEnvFile } from "../lib/core/config.ts";
-import { nextVersion, slugify } from "../lib/core/files.ts";
+import { nextVersion, slugify } from "../lib/core/new_version.ts";
 import { formatProgress } from "../lib/core/output.ts";
 import { runCli, serverTest, tempMigrations } from "./_helpers.ts";
 
@@ -254,8 +254,8 @@ serverTest("log lists the audit trail newest first; show includes when and by wh
   const log = await runCli(["--dir", EXAMPLES, "log", "--limit", "2"], { env });
   const lines = log.stdout.trim().split("\n");
   assert.equal(lines.length, 2);
-  assert.ok(lines[0].includes("down  2  create_survey_points  ok"), lines[0]);
-  assert.ok(lines[1].includes("up    2  create_survey_points  ok"), lines[1]);
+  assert.ok(lines[0].includes("down  0002  create_survey_points  ok"), lines[0]);
+  assert.ok(lines[1].includes("up    0002  create_survey_points  ok"), lines[1]);
   const bad = await runCli(["--dir", EXAMPLES, "log", "--limit", "zero"], { env });
   assert.equal(bad.code, 2);
   const show = await runCli(["--dir", EXAMPLES, "show", "1"], { env });

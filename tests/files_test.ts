@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  decodeText,
-  type FileEntry,
-  firstInvalidUtf8,
-  loadMigrations,
-  parseFileName,
-} from "../lib/core/files.ts";
+import { type FileEntry, loadMigrations, parseFileName } from "../lib/core/files.ts";
+import { decodeText, firstInvalidUtf8 } from "../lib/core/text.ts";
 import { StrataError } from "../lib/core/errors.ts";
 
 const enc = new TextEncoder();

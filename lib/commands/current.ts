@@ -13,7 +13,7 @@ import { loadDir, readStateOnly } from "./load.ts";
  * `(head)` when no file is pending above it. Never creates anything.
  */
 export async function runCurrent(ctx: CommandContext): Promise<number> {
-  const migrations = await loadDir(ctx);
+  const migrations = await loadDir(ctx, { lazy: true });
   const { rows } = await readStateOnly(ctx);
   const current = currentVersion(rows);
   if (ctx.json) {

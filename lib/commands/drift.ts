@@ -45,7 +45,7 @@ export const IGNORE_FILE = ".strata-drift-ignore";
 
 /** Print every difference; exit 0 when the live schema is what the migrations make, 4 when not. */
 export async function runDrift(ctx: CommandContext, options: DriftOptions): Promise<number> {
-  const migrations = await loadDir(ctx);
+  const migrations = await loadDir(ctx, { lazy: true });
   const result = await checkDrift(ctx, migrations, options);
   if (ctx.json) ctx.io.stdout(JSON.stringify(result) + "\n");
   else ctx.io.stdout(humanReport(result));
@@ -131,7 +131,7 @@ async function replayAll(
       if (!(err instanceof StrataError)) throw err;
       failures.push({
         version: m.versionText,
-        file: m.up.fileName,
+        file: m.upFileName,
         error: err.message,
         sql: m.up.text,
       });

@@ -18,7 +18,7 @@ export async function runHistory(
   ctx: CommandContext,
   options: OptionValues<typeof HISTORY_OPTIONS>,
 ): Promise<number> {
-  const migrations = await loadDir(ctx);
+  const migrations = await loadDir(ctx, { lazy: true });
   const { rows, edited } = await readStateOnly(ctx, migrations);
   const verbose = options.verbose;
   if (ctx.json) {
@@ -70,8 +70,10 @@ function verboseLines(e: Entry): string[] {
   const lines: string[] = [];
   if (e.migration) {
     lines.push(
-      `file: ${e.migration.up.fileName}` +
-        (e.migration.down ? ` / ${e.migration.down.fileName}` : " (no down file: irreversible)"),
+      `file: ${e.migration.upFileName}` +
+        (e.migration.downFileName
+          ? ` / ${e.migration.downFileName}`
+          : " (no down file: irreversible)"),
     );
     lines.push(`runs: ${e.migration.up.runMode.reason}`);
     lines.push(`checksum: ${e.migration.checksum}`);
@@ -94,7 +96,7 @@ function jsonEntry(e: Entry) {
     name: e.migration?.name ?? e.row?.name ?? null,
     message: e.migration?.message ?? null,
     state: stateOf(e),
-    file: e.migration?.up.fileName ?? null,
+    file: e.migration?.upFileName ?? null,
     checksum: e.migration?.checksum ?? null,
     appliedChecksum: e.row?.checksum ?? null,
     appliedAt: e.row?.appliedAt.toISOString() ?? null,

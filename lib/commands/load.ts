@@ -6,10 +6,10 @@
  */
 
 import { findEdited } from "../core/checksum.ts";
-import { attachedValues, attachEnv } from "../core/env_subst.ts";
+import { attachEnv } from "../core/env_subst.ts";
 import { StrataError } from "../core/errors.ts";
 import { type FileEntry, loadMigrations } from "../core/files.ts";
-import type { Migration } from "../core/types.ts";
+import type { Migration, Step } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { renderBaselineRecord } from "../core/version_table.ts";
 import { baselineView } from "../db/baseline_record.ts";
@@ -33,20 +33,15 @@ export type EnvUse = "attach" | "reveal" | "none";
  */
 export async function loadDir(
   ctx: CommandContext,
-  options: { env?: EnvUse } = {},
+  options: { env?: EnvUse; lazy?: boolean } = {},
 ): Promise<readonly Migration[]> {
-  const { migrations, problems } = await loadMigrations(readEntries(ctx));
-  if (problems.length === 1) throw problems[0];
-  if (problems.length > 1) {
-    throw new StrataError(
-      "FILES_INVALID",
-      `Cannot load migrations from "${ctx.dir}": ${problems.length} problems`,
-      {
-        details: problems.flatMap((p) => [`- ${p.message}`, ...(p.hint ? [`  (${p.hint})`] : [])]),
-        hint: "Fix each file; nothing was run",
-      },
-    );
+  const entries = readEntries(ctx);
+  const { migrations, problems } = await loadMigrations(entries, { lazy: options.lazy });
+  // A lazy load that fails anyway lists every problem, as an eager one would.
+  if (problems.length > 0 && options.lazy) {
+    throwProblems(ctx, (await loadMigrations(entries)).problems);
   }
+  throwProblems(ctx, problems);
   if (migrations.length === 0 && !ctx.allowEmpty) {
     throw new StrataError(
       "NO_MIGRATIONS",
@@ -60,9 +55,42 @@ export async function loadDir(
   }
   const use = options.env ?? "attach";
   if (use === "none") return migrations;
-  const attached = attachEnv(migrations, ctx.io.env);
-  if (use === "attach") attachedValues(attached).forEach((v) => ctx.addSecret(v));
-  return attached;
+  // Values are kept out of output as each file is parsed (files load lazily).
+  return attachEnv(migrations, ctx.io.env, use === "attach" ? (v) => ctx.addSecret(v) : undefined);
+}
+
+function throwProblems(ctx: CommandContext, problems: readonly StrataError[]): void {
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1) {
+    throw new StrataError(
+      "FILES_INVALID",
+      `Cannot load migrations from "${ctx.dir}": ${problems.length} problems`,
+      {
+        details: problems.flatMap((p) => [`- ${p.message}`, ...(p.hint ? [`  (${p.hint})`] : [])]),
+        hint: "Fix each file; nothing was run",
+      },
+    );
+  }
+}
+
+/**
+ * Parse every file the steps will run (and the checksums they will record),
+ * after a lazy load, so that one bad file stops the run before anything runs.
+ * Throws the file's StrataError, or `FILES_INVALID` listing every problem.
+ */
+export function requireStepFiles(ctx: CommandContext, steps: readonly Step[]): void {
+  const problems: StrataError[] = [];
+  for (const step of steps) {
+    try {
+      void (step.kind === "up"
+        ? [step.migration.up, step.migration.checksum]
+        : step.migration.down);
+    } catch (err) {
+      if (!(err instanceof StrataError)) throw err;
+      problems.push(err);
+    }
+  }
+  throwProblems(ctx, problems);
 }
 
 function readEntries(ctx: CommandContext): readonly FileEntry[] {

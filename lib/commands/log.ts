@@ -8,6 +8,7 @@ import { StrataError } from "../core/errors.ts";
 import { formatDuration } from "../core/output.ts";
 import type { LOG_OPTIONS, OptionValues } from "./options.ts";
 import { readLog } from "../db/store.ts";
+import { parseFileName } from "../core/files.ts";
 import { type CommandContext } from "./context.ts";
 import { withSession } from "./session.ts";
 
@@ -27,10 +28,11 @@ export async function runLog(
     { writable: false, lock: false },
     (db) => readLog(db, ctx.table, Number(raw)),
   );
+  const label = versionLabels(ctx);
   if (ctx.json) {
     ctx.io.stdout(
       JSON.stringify({
-        entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })),
+        entries: entries.map((e) => ({ ...e, version: label(e.version), at: e.at.toISOString() })),
       }) + "\n",
     );
     return 0;
@@ -41,9 +43,31 @@ export async function runLog(
     const took = e.execution_ms === null ? "" : `  ${formatDuration(e.execution_ms)}`;
     const detail = e.detail ? `  (${e.detail})` : "";
     ctx.io.stdout(
-      `${at}  ${e.direction.padEnd(5)} ${e.version}  ${e.name}  ${e.outcome}${took}  by ${e.by}` +
+      `${at}  ${e.direction.padEnd(5)} ${
+        label(e.version)
+      }  ${e.name}  ${e.outcome}${took}  by ${e.by}` +
         `${detail}\n`,
     );
   }
   return 0;
+}
+
+/**
+ * Versions as written in the file names of the migrations directory
+ * (`0002`, not `2`); a version without a file (or no readable directory)
+ * is shown as the table holds it.
+ */
+function versionLabels(ctx: CommandContext): <V extends string | null>(version: V) => V {
+  const texts = new Map<string, string>();
+  try {
+    for (const e of Deno.readDirSync(ctx.dir)) {
+      const p = parseFileName(e.name);
+      if (p) texts.set(String(p.version), p.versionText);
+    }
+  } catch {
+    // No directory here: the log is still worth reading.
+  }
+  return <V extends string | null>(version: V): V =>
+    (version === null || !/^\d+$/.test(version) ? version : texts.get(String(BigInt(version))) ??
+      version) as V;
 }

@@ -18,7 +18,7 @@ import { baselineView, recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
-import { type EnvUse, loadDir } from "./load.ts";
+import { type EnvUse, loadDir, requireStepFiles } from "./load.ts";
 import { doneRecord, planRecord, reporter, summaryLine } from "./migrate_report.ts";
 import type { MigrateValues } from "./options.ts";
 import { openEarly, withSession } from "./session.ts";
@@ -162,12 +162,14 @@ async function loadAndLint(
   const { request, target, early } = job;
   let migrations: readonly Migration[];
   try {
-    migrations = await loadDir(ctx, { env: job.env });
+    // Lazy: only the files this run uses are lexed (requireStepFiles, once planned).
+    migrations = await loadDir(ctx, { env: job.env, lazy: true });
   } catch (err) {
     early?.abandon();
     throw err;
   }
-  const planFor: PlanFor = (rows, edited) => plan(migrations, rows, { request, target, edited });
+  const planFor: PlanFor = (rows, edited) =>
+    plan(migrations, rows, { ctx, request, target, edited });
   if (request.lint) {
     // Imported only here: the parser must not slow down a plain upgrade's start.
     const { lintBeforeUpgrade } = await import("./lint.ts");
@@ -179,7 +181,12 @@ async function loadAndLint(
 function plan(
   migrations: readonly Migration[],
   rows: readonly AppliedRow[],
-  how: { request: MigrateRequest; target: Target; edited: ReadonlySet<bigint> },
+  how: {
+    ctx: CommandContext;
+    request: MigrateRequest;
+    target: Target;
+    edited: ReadonlySet<bigint>;
+  },
 ): Plan {
   const { options } = how.request;
   const planOptions = {
@@ -190,6 +197,7 @@ function plan(
   const result = how.request.verb === "upgrade"
     ? planUpgrade(migrations, rows, how.target, planOptions)
     : planDowngrade(migrations, rows, how.target, planOptions);
+  requireStepFiles(how.ctx, result.steps);
   if (options["single-transaction"]) refuseNonTransactional(result);
   return result;
 }

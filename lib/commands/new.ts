@@ -5,7 +5,7 @@
  */
 
 import { StrataError } from "../core/errors.ts";
-import { nextVersion, slugify } from "../core/files.ts";
+import { nextVersion, slugify } from "../core/new_version.ts";
 import type { NEW_OPTIONS, OptionValues } from "./options.ts";
 import { type CommandContext } from "./context.ts";
 

@@ -228,5 +228,14 @@ export const HISTORY_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
+/** `validate`'s options. */
+export const VALIDATE_OPTIONS = {
+  format: {
+    type: "string",
+    arg: "FORMAT",
+    help: "text (default), or github: ::error / ::warning annotations for GitHub Actions",
+  },
+} as const satisfies OptionTable;
+
 /** A command without options of its own. */
 export const NO_OPTIONS = {} as const satisfies OptionTable;

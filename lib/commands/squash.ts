@@ -145,7 +145,7 @@ function writeSquash(
 ): number {
   const base = dir.replace(/\/+$/, "");
   const files = squash.covered.flatMap((m) =>
-    [m.up.fileName, m.down?.fileName].filter((f): f is string => f !== undefined)
+    [m.upFileName, m.downFileName].filter((f): f is string => f !== null)
   );
   Deno.mkdirSync(`${base}/${SQUASHED_DIR}`, { recursive: true });
   for (const f of files) {

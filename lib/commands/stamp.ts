@@ -27,7 +27,7 @@ export async function runStamp(
 ): Promise<number> {
   const target = parseTarget(targetText, "stamp");
   const dryRun = isDryRun(options);
-  const migrations = await loadDir(ctx);
+  const migrations = await loadDir(ctx, { lazy: true });
   const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
   if (dryRun) {
     const { rows, prepareTables } = await dryRunState(ctx, migrations, options.from);
@@ -69,8 +69,10 @@ function report(ctx: CommandContext, change: StampChange, migrations: readonly M
     return;
   }
   for (const r of change.remove) {
+    // Named as on the + lines: the file's message, or the recorded name when the file is gone.
+    const name = migrations.find((m) => m.version === r.version)?.message ?? r.name;
     ctx.io.stdout(
-      `-  ${versionLabel(migrations, r.version)}  ${r.name}  (row removed; no SQL run)\n`,
+      `-  ${versionLabel(migrations, r.version)}  ${name}  (row removed; no SQL run)\n`,
     );
   }
   for (const m of change.resolve) {

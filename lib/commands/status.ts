@@ -9,7 +9,7 @@ import { currentVersion, findAllProblems, type StateProblem, versionLabel } from
 import type { Migration } from "../core/types.ts";
 import type { OptionValues, STATUS_OPTIONS } from "./options.ts";
 import { type CommandContext } from "./context.ts";
-import { loadDir, readStateOnly } from "./load.ts";
+import { loadDir, readStateOnly, requireStepFiles } from "./load.ts";
 
 /** The status as data: the `--json` document of `status`, and the library API's result. */
 export interface StatusReport {
@@ -48,10 +48,12 @@ export async function runStatus(
  * parts the human output is made of. Throws StrataError.
  */
 export async function collectStatus(ctx: CommandContext) {
-  const migrations = await loadDir(ctx, { env: "none" });
+  const migrations = await loadDir(ctx, { env: "none", lazy: true });
   const { rows, edited } = await readStateOnly(ctx, migrations);
   const done = new Set(rows.map((r) => r.version));
   const pending = migrations.filter((m) => !done.has(m.version));
+  // The files an upgrade would run must parse, as loading them all used to check.
+  requireStepFiles(ctx, pending.map((migration) => ({ kind: "up", migration })));
   const problems: StateProblem[] = findAllProblems(migrations, rows, edited);
   const current = currentVersion(rows);
   const report: StatusReport = {

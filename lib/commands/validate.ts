@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { StrataError } from "../core/errors.ts";
+import { StrataError } from "../core/errors.ts";
 import { loadMigrations } from "../core/files.ts";
 import { findAllProblems, type StateProblem } from "../core/state.ts";
 import { readMigrationDir } from "../fs/source.ts";
@@ -13,9 +13,14 @@ import type { Migration } from "../core/types.ts";
 import { type CommandContext } from "./context.ts";
 import { readStateOnly } from "./load.ts";
 import { hasDatabase } from "./session.ts";
+import type { OptionValues, VALIDATE_OPTIONS } from "./options.ts";
 
 /** Exit 0 when all is well, 2 for file problems, 4 when the database disagrees. */
-export async function runValidate(ctx: CommandContext): Promise<number> {
+export async function runValidate(
+  ctx: CommandContext,
+  options: OptionValues<typeof VALIDATE_OPTIONS> = { format: undefined },
+): Promise<number> {
+  const github = parseFormat(options.format, ctx.json);
   const entries = readMigrationDir(ctx.dir);
   const { migrations, warnings, problems } = await loadMigrations(entries);
   const hasDb = hasDatabase(ctx);
@@ -25,7 +30,13 @@ export async function runValidate(ctx: CommandContext): Promise<number> {
     dbProblems = findAllProblems(migrations, rows, edited);
   }
   const report = { migrations, warnings, problems, dbProblems, hasDb };
-  ctx.io.stdout(ctx.json ? JSON.stringify(jsonReport(report)) + "\n" : humanReport(report));
+  ctx.io.stdout(
+    ctx.json
+      ? JSON.stringify(jsonReport(report)) + "\n"
+      : github
+      ? githubAnnotations(report, ctx.dir) + humanReport(report)
+      : humanReport(report),
+  );
   return problems.length > 0 ? 2 : dbProblems.length > 0 ? 4 : 0;
 }
 
@@ -93,4 +104,44 @@ function jsonReport(r: Report) {
       }
       : null,
   };
+}
+
+/** `--format`: true for github; throws `USAGE` for anything but text or github, or with --json. */
+function parseFormat(format: string | undefined, json: boolean): boolean {
+  if (format === undefined || format === "text") return false;
+  if (format !== "github") {
+    throw new StrataError("USAGE", `Cannot use --format "${format}": no such format`, {
+      hint: 'Use "text" (the default) or "github"',
+    });
+  }
+  if (json) {
+    throw new StrataError("USAGE", "Cannot use --format github with --json", {
+      hint: "Choose one: --json for programs, --format github for GitHub Actions annotations",
+    });
+  }
+  return true;
+}
+
+/**
+ * GitHub Actions workflow commands, one per problem and warning:
+ * `::error file=DIR/FILE,line=N,title=CODE::message` (file and line when
+ * known), escaped as GitHub's toolkit escapes them.
+ */
+function githubAnnotations(r: Report, dir: string): string {
+  const data = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  const prop = (s: string) => data(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
+  const base = dir.replace(/^\.\//, "").replace(/\/+$/, "");
+  const lines: string[] = [];
+  for (const p of r.problems) {
+    const props = [
+      ...(p.file ? [`file=${prop(`${base}/${p.file}`)}`] : []),
+      ...(p.line ? [`line=${p.line}`] : []),
+      ...(p.column ? [`col=${p.column}`] : []),
+      `title=${prop(p.code)}`,
+    ];
+    lines.push(`::error ${props.join(",")}::${data(p.message + (p.hint ? ` (${p.hint})` : ""))}`);
+  }
+  for (const w of r.warnings) lines.push(`::warning::${data(w)}`);
+  for (const p of r.dbProblems) lines.push(`::error title=${prop(p.kind)}::${data(p.message)}`);
+  return lines.length ? lines.join("\n") + "\n" : "";
 }

@@ -90,7 +90,7 @@ export function resolveBaseline(
     const at = covered.reduce((a, b) => (a.version > b.version ? a : b));
     throw new StrataError(
       "DRIFT",
-      `Cannot use the baseline "${baseline.up.fileName}": this database is at version ` +
+      `Cannot use the baseline "${baseline.upFileName}": this database is at version ` +
         `${at.version}, below the baseline`,
       {
         details: [

@@ -10,6 +10,7 @@
  */
 
 import { headerChecksumText } from "./header_keys.ts";
+import { sha256Hex } from "./sha256.ts";
 import type { AppliedRow, Migration, MigrationFile } from "./types.ts";
 
 /** The algorithms strata can compute; new rows are written with the last. */
@@ -17,8 +18,6 @@ export type ChecksumAlgorithm = "t1" | "t2";
 
 /** The tag new rows are written with. */
 export const CURRENT_CHECKSUM: ChecksumAlgorithm = "t2";
-
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 function hashedText(file: MigrationFile, algorithm: ChecksumAlgorithm): string {
   const h = file.header;
@@ -31,15 +30,11 @@ function hashedText(file: MigrationFile, algorithm: ChecksumAlgorithm): string {
 }
 
 /** The checksum of an up file with `algorithm` (default: the current one). */
-export async function checksumOf(
+export function checksumOf(
   file: MigrationFile,
   algorithm: ChecksumAlgorithm = CURRENT_CHECKSUM,
-): Promise<string> {
-  const bytes = new TextEncoder().encode(hashedText(file, algorithm));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  let hex = `${algorithm}:sha256:`;
-  for (const b of digest) hex += HEX[b];
-  return hex;
+): string {
+  return `${algorithm}:sha256:${sha256Hex(new TextEncoder().encode(hashedText(file, algorithm)))}`;
 }
 
 /** The algorithm of a recorded checksum, or undefined for a tag this strata does not know. */
@@ -52,23 +47,29 @@ export function checksumAlgorithm(recorded: string): ChecksumAlgorithm | undefin
  * Whether the file still has the checksum that was recorded: compared with
  * the algorithm the recorded value was made with. False for an unknown tag.
  */
-export async function checksumMatches(migration: Migration, recorded: string): Promise<boolean> {
+export function checksumMatches(migration: Migration, recorded: string): boolean {
   if (recorded === migration.checksum) return true;
   const algorithm = checksumAlgorithm(recorded);
   if (algorithm === undefined || algorithm === CURRENT_CHECKSUM) return false;
-  return (await checksumOf(migration.up, algorithm)) === recorded;
+  return checksumOf(migration.up, algorithm) === recorded;
 }
 
-/** The versions of applied rows whose file was edited since (rows without a file are left out). */
-export async function findEdited(
+/**
+ * The versions of applied rows whose file was edited since (rows without a
+ * file are left out). A file whose bytes are still those recorded
+ * (`file_hash`) is unchanged without being lexed; any other is compared by
+ * its checksum, so a cosmetic edit (line endings, comments) is not an edit.
+ */
+export function findEdited(
   migrations: readonly Migration[],
   applied: readonly AppliedRow[],
-): Promise<Set<bigint>> {
+): Set<bigint> {
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   const edited = new Set<bigint>();
-  await Promise.all(applied.map(async (row) => {
+  for (const row of applied) {
     const m = byVersion.get(row.version);
-    if (m && !(await checksumMatches(m, row.checksum))) edited.add(row.version);
-  }));
+    if (!m || (row.fileHash !== null && row.fileHash === m.fileHash)) continue;
+    if (!checksumMatches(m, row.checksum)) edited.add(row.version);
+  }
   return edited;
 }

@@ -16,6 +16,7 @@
 
 import { createDbServerError, type DbServerError } from "./db_error.ts";
 import { StrataError } from "./errors.ts";
+import { mapMigrationFiles } from "./files.ts";
 import type { Migration, MigrationFile, Step } from "./types.ts";
 
 /** The values of a file's declared variables that are set (unset names are absent). */
@@ -48,6 +49,7 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 export function attachEnv(
   migrations: readonly Migration[],
   env: Readonly<Record<string, string | undefined>> | undefined,
+  onValue?: (value: string) => void,
 ): Migration[] {
   if (env === undefined) return [...migrations];
   const attach = (f: MigrationFile): MigrationFile => {
@@ -56,10 +58,11 @@ export function attachEnv(
     for (const name of f.header.env) {
       const value = env[name];
       if (value !== undefined) values[name] = value;
+      if (value !== undefined) onValue?.(value);
     }
     return { ...f, env: values };
   };
-  return migrations.map((m) => ({ ...m, up: attach(m.up), down: m.down ? attach(m.down) : null }));
+  return migrations.map((m) => mapMigrationFiles(m, attach));
 }
 
 /** The declared names of `file` that have no value attached (none when nothing is attached). */

@@ -10,6 +10,8 @@ import { StrataError } from "./errors.ts";
 import { type Header, parseHeader } from "./header.ts";
 import { decideRunMode } from "./run_mode.ts";
 import { findLineComments, splitStatements } from "./sql_lexer.ts";
+import { sha256Hex } from "./sha256.ts";
+import { decodeText } from "./text.ts";
 import type { Migration, MigrationFile } from "./types.ts";
 
 /** A directory entry handed to the loader: file name and raw bytes. */
@@ -55,60 +57,6 @@ export function isSqlFileName(fileName: string): boolean {
   return !fileName.startsWith(".") && fileName.toLowerCase().endsWith(".sql");
 }
 
-/**
- * Decode UTF-8 strictly, strip a BOM and read CRLF (and lone CR) as LF.
- * Throws `INVALID_TEXT` naming the file and the byte offset of a NUL byte or
- * of the first invalid UTF-8 sequence.
- */
-export function decodeText(bytes: Uint8Array, fileName: string): string {
-  const nul = bytes.indexOf(0);
-  if (nul !== -1) {
-    throw new StrataError(
-      "INVALID_TEXT",
-      `Cannot read "${fileName}": NUL byte at byte offset ${nul}`,
-      { file: fileName, hint: "A migration must be UTF-8 text; is this a binary file?" },
-    );
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    const at = firstInvalidUtf8(bytes);
-    throw new StrataError(
-      "INVALID_TEXT",
-      `Cannot read "${fileName}": invalid UTF-8 at byte offset ${at}`,
-      { file: fileName, hint: "Save the file as UTF-8 (it may be Latin-1 or Windows-1252)" },
-    );
-  }
-  return text.replace(/\r\n?/g, "\n");
-}
-
-/** Byte offset of the first invalid UTF-8 sequence in `bytes`, or -1 when valid. */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i];
-    const len = b < 0x80
-      ? 1
-      : b >= 0xc2 && b <= 0xdf
-      ? 2
-      : b >= 0xe0 && b <= 0xef
-      ? 3
-      : b >= 0xf0 && b <= 0xf4
-      ? 4
-      : 0;
-    if (len === 0 || i + len > bytes.length) return i;
-    for (let k = 1; k < len; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
-    const b1 = bytes[i + 1];
-    if (
-      (b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 > 0x9f) ||
-      (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 > 0x8f)
-    ) return i;
-    i += len;
-  }
-  return -1;
-}
-
 /** Decode, header-parse, lex and decide the run mode of one file. Throws StrataError. */
 export function parseMigrationFile(
   entry: FileEntry,
@@ -129,12 +77,21 @@ export function parseMigrationFile(
  * version has at most one up and one down file, down files need an up file,
  * `revises` must name the previous version. Collects every problem rather than
  * stopping at the first; `problems` is empty when the set is usable.
+ *
+ * Eager (the default) parses every file now and lists every problem. With
+ * `lazy`, up files are only decoded and their headers read (for `revises` and
+ * messages); each file is lexed when first used (`Migration.up`, `.down` and
+ * `.checksum` then throw its StrataError), so an upgrade does not lex applied
+ * files that did not change, nor any down file.
  */
-export async function loadMigrations(entries: readonly FileEntry[]): Promise<LoadResult> {
+export async function loadMigrations(
+  entries: readonly FileEntry[],
+  options: { lazy?: boolean } = {},
+): Promise<LoadResult> {
   const problems: StrataError[] = [];
   const warnings: string[] = [];
   const byVersion = groupByVersion(entries, problems);
-  const pending: Array<Promise<Migration | null>> = [];
+  const built: Array<Promise<Migration | null>> = [];
   for (const [, group] of [...byVersion].sort((a, b) => compareBig(a[0], b[0]))) {
     if (!group.up) {
       const down = group.down!;
@@ -146,16 +103,16 @@ export async function loadMigrations(entries: readonly FileEntry[]): Promise<Loa
       );
       continue;
     }
-    // Not awaited one by one: the SHA-256 digests of all files then run concurrently.
-    pending.push(buildMigration(group.up, group.down, problems));
+    built.push(buildMigration(group.up, group.down, { problems, lazy: options.lazy === true }));
   }
-  const migrations = (await Promise.all(pending)).filter((m): m is Migration => m !== null);
+  const migrations = (await Promise.all(built)).filter((m): m is Migration => m !== null);
   checkRevises(migrations, problems);
   for (const m of migrations) {
-    if (!m.down) {
-      warnings.push(`"${m.up.fileName}" has no down file: the migration is irreversible`);
-    } else if (parseFileName(m.down.fileName)!.name !== m.name) {
-      warnings.push(`"${m.up.fileName}" is paired with "${m.down.fileName}": the names differ`);
+    const up = m.upFileName;
+    if (m.downFileName === null) {
+      warnings.push(`"${up}" has no down file: the migration is irreversible`);
+    } else if (parseFileName(m.downFileName)!.name !== m.name) {
+      warnings.push(`"${up}" is paired with "${m.downFileName}": the names differ`);
     }
   }
   return { migrations, warnings, problems };
@@ -206,50 +163,123 @@ function groupByVersion(
 async function buildMigration(
   up: Named,
   down: Named | undefined,
-  problems: StrataError[],
+  how: { problems: StrataError[]; lazy: boolean },
 ): Promise<Migration | null> {
-  const upFile = tryParse(up.entry, "up", problems);
-  const downFile = down ? tryParse(down.entry, "down", problems) : null;
-  if (!upFile || (down && !downFile)) return null;
+  try {
+    const m = lazyMigration(up, down ?? null, await fileHashOf(up.entry.bytes));
+    if (how.lazy) void m.message;
+    else void [m.up, m.down, m.checksum];
+    return m;
+  } catch (err) {
+    if (!(err instanceof StrataError)) throw err;
+    how.problems.push(err);
+    if (!how.lazy && down) tryParse(down.entry, "down", how.problems);
+    return null;
+  }
+}
+
+function tryParse(entry: FileEntry, direction: "up" | "down", problems: StrataError[]): void {
+  try {
+    parseMigrationFile(entry, direction);
+  } catch (err) {
+    if (!(err instanceof StrataError)) throw err;
+    problems.push(err);
+  }
+}
+
+/** A migration whose files are parsed, and checksum computed, when first used. */
+function lazyMigration(up: Named, down: Named | null, fileHash: string): Migration {
+  let upFile: MigrationFile | undefined;
+  let downFile: MigrationFile | null | undefined;
+  let header: Header | undefined;
+  let checksum: string | undefined;
+  const headerOf = () =>
+    header ??= upFile?.header ??
+      parseHeader(decodeText(up.entry.bytes, up.entry.name), up.entry.name);
   return {
     version: up.parsed.version,
     versionText: up.parsed.versionText,
     name: up.parsed.name,
-    message: upFile.header.message ?? up.parsed.name.replaceAll("_", " "),
-    checksum: await checksumOf(upFile),
-    up: upFile,
-    down: downFile,
+    upFileName: up.entry.name,
+    downFileName: down?.entry.name ?? null,
+    fileHash,
+    get message() {
+      return headerOf().message ?? up.parsed.name.replaceAll("_", " ");
+    },
+    get revises() {
+      return headerOf().revises;
+    },
+    get up() {
+      return upFile ??= parseMigrationFile(up.entry, "up");
+    },
+    get down() {
+      if (downFile === undefined) downFile = down ? parseMigrationFile(down.entry, "down") : null;
+      return downFile;
+    },
+    get checksum() {
+      return checksum ??= checksumOf(this.up);
+    },
   };
 }
 
-function tryParse(
-  entry: FileEntry,
-  direction: "up" | "down",
-  problems: StrataError[],
-): MigrationFile | null {
-  try {
-    return parseMigrationFile(entry, direction);
-  } catch (err) {
-    if (err instanceof StrataError) {
-      problems.push(err);
-      return null;
-    }
-    throw err;
-  }
+/**
+ * `m` with `fn` applied to its files when they are first used (never
+ * before: spreading a migration would parse both files).
+ */
+export function mapMigrationFiles(
+  m: Migration,
+  fn: (file: MigrationFile) => MigrationFile,
+): Migration {
+  let up: MigrationFile | undefined;
+  let down: MigrationFile | null | undefined;
+  return {
+    version: m.version,
+    versionText: m.versionText,
+    name: m.name,
+    upFileName: m.upFileName,
+    downFileName: m.downFileName,
+    fileHash: m.fileHash,
+    get message() {
+      return m.message;
+    },
+    get revises() {
+      return m.revises;
+    },
+    get up() {
+      return up ??= fn(m.up);
+    },
+    get down() {
+      if (down === undefined) down = m.down ? fn(m.down) : null;
+      return down;
+    },
+    get checksum() {
+      return m.checksum;
+    },
+  };
+}
+
+/** Texts smaller than this are hashed in JavaScript (no per-call cost); larger ones by Web Crypto. */
+const SMALL = 64 * 1024;
+
+/** `sha256:<hex>` of a file's bytes, recorded beside the checksum to skip lexing unchanged files. */
+export async function fileHashOf(bytes: Uint8Array): Promise<string> {
+  if (bytes.length < SMALL) return `sha256:${sha256Hex(bytes)}`;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
+  return `sha256:${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 function checkRevises(migrations: readonly Migration[], problems: StrataError[]): void {
   for (let i = 0; i < migrations.length; i++) {
-    const revises = migrations[i].up.header.revises;
+    const revises = migrations[i].revises;
     if (revises === undefined) continue;
     const previous = i > 0 ? migrations[i - 1] : undefined;
     if (previous && previous.version === revises) continue;
-    const file = migrations[i].up.fileName;
+    const file = migrations[i].upFileName;
     problems.push(
       new StrataError(
         "REVISES_MISMATCH",
         `Cannot load "${file}": it revises ${revises} but the previous migration is ` +
-          (previous ? `"${previous.up.fileName}"` : "none"),
+          (previous ? `"${previous.upFileName}"` : "none"),
         {
           file,
           hint: "Two branches may have added migrations at once: renumber this one to follow " +
@@ -263,44 +293,4 @@ function checkRevises(migrations: readonly Migration[], problems: StrataError[])
 /** Compare two bigints for sorting. */
 export function compareBig(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** A file-name slug from a message: lower-case ASCII letters and digits joined by `_`. */
-export function slugify(message: string): string {
-  return message.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
-    .replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 60).replace(/_+$/, "");
-}
-
-/**
- * The version for a new migration among directory `names`: the highest
- * version + 1, zero-padded to the width that version is written with (4 in an
- * empty directory), or with `timestamp` its UTC `YYYYMMDDHHMMSS`. Also the
- * previous version's text, for `revises`. Throws `USAGE` when a timestamp
- * would not sort after the existing versions.
- */
-export function nextVersion(
-  names: readonly string[],
-  options: { timestamp?: Date } = {},
-): { version: string; previous?: string } {
-  let last: FileName | undefined;
-  for (const n of names) {
-    const p = parseFileName(n);
-    if (p && (!last || p.version > last.version)) last = p;
-  }
-  if (options.timestamp) {
-    const version = options.timestamp.toISOString().replace(/[-:T]/g, "").slice(0, 14);
-    if (last && BigInt(version) <= last.version) {
-      throw new StrataError(
-        "USAGE",
-        `Cannot number by timestamp: ${version} is not after ${last.versionText}`,
-        {
-          hint: "Leave out --timestamp to take the next number",
-        },
-      );
-    }
-    return { version, previous: last?.versionText };
-  }
-  if (!last) return { version: "0001" };
-  const next = String(last.version + 1n);
-  return { version: next.padStart(last.versionText.length, "0"), previous: last.versionText };
 }

@@ -73,7 +73,7 @@ export function planAdoption(
   if (gaps.length > 0) {
     refusals.push(
       `never applied by ${tool}, below its current version: ` +
-        gaps.map((m) => `"${m.up.fileName}"`).join(", "),
+        gaps.map((m) => `"${m.upFileName}"`).join(", "),
     );
   }
   const rowsOut = migrations.filter((m) => reading.applied.has(m.version)).map((m) => {

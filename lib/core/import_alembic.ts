@@ -18,7 +18,7 @@
  */
 
 import type { FileEntry } from "./files.ts";
-import { slugify } from "./files.ts";
+import { slugify } from "./new_version.ts";
 import {
   type Conversion,
   type ConvertedFile,

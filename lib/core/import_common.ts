@@ -13,7 +13,8 @@
  */
 
 import { StrataError } from "./errors.ts";
-import { decodeText, type FileEntry, loadMigrations } from "./files.ts";
+import { type FileEntry, loadMigrations } from "./files.ts";
+import { decodeText } from "./text.ts";
 import { parseHeader } from "./header.ts";
 import { decideRunMode } from "./run_mode.ts";
 import { splitStatements } from "./sql_lexer.ts";

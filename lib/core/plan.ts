@@ -45,9 +45,13 @@ export function parseTarget(text: string, verb: "upgrade" | "downgrade" | "stamp
   const forms = verb === "upgrade"
     ? "head, a version such as 0003, or +N"
     : "base, a version such as 0003, or -N";
+  const zero = /^[+-]0+$/.test(t);
   throw new StrataError("USAGE", `Cannot ${verb} to "${text}": not a target`, {
     hint: `The target of ${verb} is ${forms}` +
-      (t === "head" || t === "base" || /^[+-]\d+$/.test(t)
+      (zero
+        ? `; "${text}" is no step at all: give ${verb === "upgrade" ? "+1" : "-1"} or more ` +
+          "(strata status shows what is pending and applied)"
+        : t === "head" || t === "base" || /^[+-]\d+$/.test(t)
         ? `; "${text}" belongs to ${verb === "upgrade" ? "downgrade" : "upgrade"}`
         : ""),
   });
@@ -165,7 +169,7 @@ function refuseOutOfOrder(
     `Cannot upgrade: ${early.length} pending migration${early.length > 1 ? "s are" : " is"} ` +
       `below the current version ${versionLabel(migrations, current)}`,
     {
-      details: early.map((m) => `"${m.up.fileName}" is pending`),
+      details: early.map((m) => `"${m.upFileName}" is pending`),
       hint: "Two branches probably added migrations at once. Renumber them above the current " +
         "version, or pass --allow-out-of-order to apply them as they are",
     },
@@ -226,12 +230,12 @@ function downStep(migrations: readonly Migration[], row: AppliedRow): Step {
       { hint: "Restore its .up.sql and .down.sql files, or record the state with strata stamp" },
     );
   }
-  if (!m.down) {
+  if (m.downFileName === null) {
     throw new StrataError(
       "IRREVERSIBLE",
-      `Cannot downgrade past "${m.up.fileName}": it has no down file`,
+      `Cannot downgrade past "${m.upFileName}": it has no down file`,
       {
-        file: m.up.fileName,
+        file: m.upFileName,
         hint: `Nothing was run. Write "${m.versionText}_${m.name}.down.sql" (an empty file is an ` +
           `explicit no-op), or choose a target at or above ${m.versionText}`,
       },

@@ -40,7 +40,7 @@ export function findStateProblems(
   const problems: StateProblem[] = [];
   for (const row of [...applied].sort((a, b) => compareBig(a.version, b.version))) {
     const m = byVersion.get(row.version);
-    const label = m ? `"${m.up.fileName}"` : `version ${row.version} (${row.name})`;
+    const label = m ? `"${m.upFileName}"` : `version ${row.version} (${row.name})`;
     if (row.state !== "applied") {
       const way = row.state === "reverting" ? "being reverted" : "being applied";
       problems.push({
@@ -98,7 +98,7 @@ export function findAllProblems(
     ...findOutOfOrder(migrations, applied).map((m) => ({
       kind: "out-of-order" as const,
       version: m.version,
-      message: `"${m.up.fileName}" is pending below the current version`,
+      message: `"${m.upFileName}" is pending below the current version`,
     })),
   ];
 }

@@ -42,18 +42,28 @@ export interface MigrationFile {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** An up file and, when it exists, its down file, paired by version. */
+/**
+ * An up file and, when it exists, its down file, paired by version. Loaded
+ * lazily (`loadMigrations` with `lazy`), `up`, `down` and `checksum` parse the
+ * file on first use and then throw its StrataError; names, versions and
+ * `fileHash` are known from the start.
+ */
 export interface Migration {
   readonly version: bigint;
   /** The version as written in the up file's name (`0007`). */
   readonly versionText: string;
   /** The `<name>` part of the up file's name. */
   readonly name: string;
+  readonly upFileName: string;
+  /** Null when there is no down file. */
+  readonly downFileName: string | null;
   /** The header's message, or the name with `_` as spaces. */
   readonly message: string;
+  /** The header's `revises`, if any. */
+  readonly revises?: bigint;
   /** `t2:sha256:<hex>` over the up file's tokens and execution-relevant header keys. */
   readonly checksum: string;
-  /** SHA-256 (hex) of the up file's bytes, recorded beside the checksum; undefined when not computed. */
+  /** `sha256:<hex>` of the up file's bytes, recorded beside the checksum. */
   readonly fileHash?: string;
   readonly up: MigrationFile;
   /** Null when there is no down file: the migration is irreversible. */
