@@ -166,7 +166,9 @@ async function buildMigration(
   how: { problems: StrataError[]; lazy: boolean },
 ): Promise<Migration | null> {
   try {
-    const m = lazyMigration(up, down ?? null, await fileHashOf(up.entry.bytes));
+    // Large files are hashed now, by Web Crypto; small ones in JavaScript when first needed.
+    const big = up.entry.bytes.length >= SMALL ? await fileHashOf(up.entry.bytes) : undefined;
+    const m = lazyMigration(up, down ?? null, big);
     if (how.lazy) void m.message;
     else void [m.up, m.down, m.checksum];
     return m;
@@ -188,11 +190,12 @@ function tryParse(entry: FileEntry, direction: "up" | "down", problems: StrataEr
 }
 
 /** A migration whose files are parsed, and checksum computed, when first used. */
-function lazyMigration(up: Named, down: Named | null, fileHash: string): Migration {
+function lazyMigration(up: Named, down: Named | null, knownHash: string | undefined): Migration {
   let upFile: MigrationFile | undefined;
   let downFile: MigrationFile | null | undefined;
   let header: Header | undefined;
   let checksum: string | undefined;
+  let fileHash = knownHash;
   const headerOf = () =>
     header ??= upFile?.header ??
       parseHeader(decodeText(up.entry.bytes, up.entry.name), up.entry.name);
@@ -202,7 +205,9 @@ function lazyMigration(up: Named, down: Named | null, fileHash: string): Migrati
     name: up.parsed.name,
     upFileName: up.entry.name,
     downFileName: down?.entry.name ?? null,
-    fileHash,
+    get fileHash() {
+      return fileHash ??= `sha256:${sha256Hex(up.entry.bytes)}`;
+    },
     get message() {
       return headerOf().message ?? up.parsed.name.replaceAll("_", " ");
     },

@@ -76,35 +76,32 @@ const K = new Uint32Array([
 
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
-/** The input padded to a multiple of 64 bytes, with its bit length at the end. */
-function pad(data: Uint8Array): Uint8Array {
-  const blocks = Math.ceil((data.length + 9) / 64);
-  const out = new Uint8Array(blocks * 64);
-  out.set(data);
-  out[data.length] = 0x80;
-  const view = new DataView(out.buffer);
-  const bits = data.length * 8;
-  view.setUint32(out.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(out.length - 4, bits >>> 0);
-  return out;
-}
+// Working buffers, reused by every call (the module is single-threaded and
+// sha256Hex never yields), so hashing a thousand small files allocates little.
+const W = new Uint32Array(64);
+const H = new Uint32Array(8);
+const TAIL = new Uint8Array(128);
 
-function compress(h: Uint32Array, w: Uint32Array, view: DataView, offset: number): void {
-  for (let t = 0; t < 16; t++) w[t] = view.getUint32(offset + t * 4);
+/** Mix one 64-byte block of `data` starting at `offset` into H. */
+function compress(data: Uint8Array, offset: number): void {
+  for (let t = 0; t < 16; t++) {
+    const i = offset + t * 4;
+    W[t] = (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
+  }
   for (let t = 16; t < 64; t++) {
-    const a = w[t - 15];
-    const b = w[t - 2];
+    const a = W[t - 15];
+    const b = W[t - 2];
     const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
     const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
-    w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+    W[t] = (W[t - 16] + s0 + W[t - 7] + s1) | 0;
   }
-  let [a, b, c, d, e, f, g, k] = h;
+  let a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
   for (let t = 0; t < 64; t++) {
     const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (k + s1 + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
+    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + K[t] + W[t]) | 0;
     const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-    k = g;
+    h = g;
     g = f;
     f = e;
     e = (d + t1) | 0;
@@ -113,19 +110,19 @@ function compress(h: Uint32Array, w: Uint32Array, view: DataView, offset: number
     b = a;
     a = (t1 + t2) | 0;
   }
-  h[0] += a;
-  h[1] += b;
-  h[2] += c;
-  h[3] += d;
-  h[4] += e;
-  h[5] += f;
-  h[6] += g;
-  h[7] += k;
+  H[0] += a;
+  H[1] += b;
+  H[2] += c;
+  H[3] += d;
+  H[4] += e;
+  H[5] += f;
+  H[6] += g;
+  H[7] += h;
 }
 
 /** SHA-256 of `data` as 64 lower-case hex digits. */
 export function sha256Hex(data: Uint8Array): string {
-  const h = new Uint32Array([
+  H.set([
     0x6a09e667,
     0xbb67ae85,
     0x3c6ef372,
@@ -135,12 +132,25 @@ export function sha256Hex(data: Uint8Array): string {
     0x1f83d9ab,
     0x5be0cd19,
   ]);
-  const padded = pad(data);
-  const view = new DataView(padded.buffer);
-  const w = new Uint32Array(64);
-  for (let offset = 0; offset < padded.length; offset += 64) compress(h, w, view, offset);
+  const whole = data.length - (data.length % 64);
+  for (let offset = 0; offset < whole; offset += 64) compress(data, offset);
+  // The last partial block, the 0x80 byte and the bit length: one or two blocks.
+  const rest = data.length - whole;
+  const tail = rest < 56 ? 64 : 128;
+  TAIL.fill(0, 0, tail);
+  TAIL.set(data.subarray(whole));
+  TAIL[rest] = 0x80;
+  const bits = data.length * 8;
+  const high = Math.floor(bits / 0x100000000);
+  for (let k = 0; k < 4; k++) {
+    TAIL[tail - 8 + k] = (high >>> (24 - 8 * k)) & 255;
+    TAIL[tail - 4 + k] = (bits >>> (24 - 8 * k)) & 255;
+  }
+  compress(TAIL, 0);
+  if (tail === 128) compress(TAIL, 64);
   let hex = "";
-  for (const word of h) {
+  for (let k = 0; k < 8; k++) {
+    const word = H[k];
     hex += HEX[word >>> 24] + HEX[(word >>> 16) & 255] + HEX[(word >>> 8) & 255] + HEX[word & 255];
   }
   return hex;

@@ -12,6 +12,9 @@ import { StrataError } from "./errors.ts";
  * Throws `INVALID_TEXT` naming the file and the byte offset of a NUL byte or
  * of the first invalid UTF-8 sequence.
  */
+// One decoder for every file: a fatal decoder holds no state between calls.
+const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 export function decodeText(bytes: Uint8Array, fileName: string): string {
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
@@ -23,7 +26,7 @@ export function decodeText(bytes: Uint8Array, fileName: string): string {
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    text = DECODER.decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
     throw new StrataError(
@@ -32,7 +35,7 @@ export function decodeText(bytes: Uint8Array, fileName: string): string {
       { file: fileName, hint: "Save the file as UTF-8 (it may be Latin-1 or Windows-1252)" },
     );
   }
-  return text.replace(/\r\n?/g, "\n");
+  return text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
 }
 
 /** Byte offset of the first invalid UTF-8 sequence in `bytes`, or -1 when valid. */
