@@ -215,3 +215,23 @@ Deno.test("normalizeQuery() drops column qualifiers that PostgreSQL 15 prints an
   );
   assert.notEqual(normalizeQuery("SELECT 1.5"), normalizeQuery("SELECT 15"));
 });
+
+serverTest("upgrade --check-drift refuses before the lock when the schema drifted", async (db) => {
+  const dir = await tempMigrations({ "1_t.up.sql": "CREATE TABLE t (id int);" });
+  try {
+    assert.equal((await cli(db, ["--dir", dir, "upgrade"])).code, 0);
+    await Deno.writeTextFile(`${dir}/2_u.up.sql`, "CREATE TABLE u (id int);");
+    await db.sql.unsafe("CREATE INDEX t_by_hand ON t (id)");
+    const r = await cli(db, ["--dir", dir, "upgrade", "--check-drift"]);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(r.stderr, /SCHEMA_DRIFT.*live schema differs .*\(1 differences\)/);
+    assert.match(r.stderr, /\+ index t_by_hand: added by hand/);
+    const [u] = await db.sql`SELECT to_regclass('u') IS NULL AS absent`;
+    assert.ok(u.absent, "nothing ran");
+    const ok = await cli(db, ["--dir", dir, "upgrade", "--check-drift", "--ignore", "index t_*"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /up {4}2 {2}u/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

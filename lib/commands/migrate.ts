@@ -77,6 +77,12 @@ export async function migrateDatabase(
   const { target, lockRetries } = parseRequest(request);
   const early = openEarly(ctx, true);
   const { migrations, planFor } = await loadAndLint(ctx, { request, target, early, env: "attach" });
+  if (request.verb === "upgrade" && request.options["check-drift"]) {
+    await refuseDrift(ctx, migrations, request.options).catch((err) => {
+      early.abandon();
+      throw err;
+    });
+  }
   return await withSession(
     ctx,
     { writable: true, lock: true, opened: early.opened },
@@ -200,6 +206,33 @@ function plan(
   requireStepFiles(how.ctx, result.steps);
   if (options["single-transaction"]) refuseNonTransactional(result);
   return result;
+}
+
+/** `upgrade --check-drift`: a deploy gate, checked before the lock is taken. */
+async function refuseDrift(
+  ctx: CommandContext,
+  migrations: readonly Migration[],
+  options: MigrateValues,
+): Promise<void> {
+  const { checkDrift } = await import("./drift.ts");
+  const result = await checkDrift(ctx, migrations, {
+    "scratch-url": options["scratch-url"],
+    ignore: options.ignore,
+    privileges: options.privileges === true,
+  });
+  if (result.drift.length === 0) return;
+  const { describeDrift } = await import("../core/drift.ts");
+  throw new StrataError(
+    "SCHEMA_DRIFT",
+    `Cannot upgrade: the live schema differs from a replay of its applied migrations ` +
+      `(${result.drift.length} differences)`,
+    {
+      details: result.drift.flatMap(describeDrift),
+      hint: "Someone changed the schema by hand. Bring it back in line (or write a migration " +
+        "that records the change), ignore objects managed elsewhere with --ignore, or run " +
+        "without --check-drift; nothing was run",
+    },
+  );
 }
 
 function nothingToDo(ctx: CommandContext, plan: Plan, migrations: readonly Migration[]): number {
