@@ -166,22 +166,49 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** How to run the CLI in a test. */
+export interface CliOptions {
+  readonly env?: Record<string, string>;
+  /** The working directory; a run with one is always a subprocess. */
+  readonly cwd?: string;
+  /** Run `main.ts` as a subprocess even without `cwd` (for what only a process shows). */
+  readonly process?: boolean;
+}
+
 /**
- * Run `main.ts` as a subprocess with the permissions of `deno task strata`, a
- * clean environment (only PATH, HOME, NO_COLOR and `env`), and `cwd`.
+ * Run strata with a clean environment (only PATH, HOME, NO_COLOR and `env`):
+ * in this process through `run(args, io)` — what the CLI does, without a
+ * process start — or, with `cwd` or `process`, as `main.ts` in a subprocess
+ * with the permissions of `deno task strata`. Both give the same exit code,
+ * stdout and stderr.
  */
-export async function runCli(
-  args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<CliResult> {
-  return await finishCli(spawnCli(args, options));
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  if (options.cwd !== undefined || options.process) return await finishCli(spawnCli(args, options));
+  const { run } = await import("../lib/cli/cli.ts");
+  let stdout = "";
+  let stderr = "";
+  const code = await run(args, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    env: cleanEnv(options.env),
+    isTty: false,
+    stderrIsTty: false,
+    readTextFile: (path) => Deno.readTextFile(path),
+  });
+  return { code, stdout, stderr };
+}
+
+function cleanEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "/tmp",
+    NO_COLOR: "1",
+    ...env,
+  };
 }
 
 /** Start `main.ts` like `runCli`, but return the running process (to signal or kill it). */
-export function spawnCli(
-  args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
-): Deno.ChildProcess {
+export function spawnCli(args: string[], options: CliOptions = {}): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -197,12 +224,7 @@ export function spawnCli(
     ],
     cwd: options.cwd ?? ROOT,
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      NO_COLOR: "1",
-      ...options.env,
-    },
+    env: cleanEnv(options.env),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

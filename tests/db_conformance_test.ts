@@ -358,6 +358,8 @@ const CASES: readonly Case[] = [
       await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
       await strataFailure(db.runScript("SELECT 1"), "CONNECTION_FAILED");
       assert.ok(performance.now() - started < 5000, "no waiting");
+      // The terminated backend may linger in pg_stat_activity while it exits.
+      await waitForGone(h.admin!, pid);
       assert.equal(await strataSessions(h.admin!), 0, "no new session was opened");
     },
   },
