@@ -21,9 +21,9 @@ Deno.test("every core command works on pglite:DIR, keeping state across runs", a
     assert.match(await cli("status"), /pending: {2}0/);
     assert.match(
       await cli("stamp", "0004"),
-      /- {2}0005 {2}archive_projects {2}\(row removed; no SQL run\)/,
+      /- {2}0005 {2}archive projects {2}\(row removed; no SQL run\)/,
     );
-    assert.match(await cli("log", "--limit", "1"), /stamp 5/);
+    assert.match(await cli("log", "--limit", "1"), /stamp 0005/);
     assert.match(await cli("validate"), /database checked/);
     assert.match(await cli("show", "5"), /applied: {3}not applied/);
     assert.match(await cli("upgrade", "--dry-run"), /-- 0005_archive_projects.up.sql/);

@@ -181,3 +181,11 @@ serverTest(
     assert.equal(down.to, null);
   },
 );
+
+Deno.test("mod.ts exports exactly the surface README lists", async () => {
+  const exported = Object.keys(await import("../mod.ts")).sort();
+  assert.deepEqual(exported, ["StrataError", "downgrade", "dryRun", "migrate", "status", "verify"]);
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("## Library API"), readme.indexOf("## Switching"));
+  for (const name of exported) assert.match(section, new RegExp(`\\| \`${name}(\\(|\`)`), name);
+});

@@ -14,6 +14,7 @@ import { describeError, exitCodeFor, StrataError } from "../core/errors.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { checkArgCount, checkOptionsApply, parseCommandLine } from "./args.ts";
 import { closestCommand, commandHelp, programHelp } from "./help.ts";
+import { attributeToEnvFile, type EnvFileOrigin } from "./env_origin.ts";
 import { addSecret, redactingIo } from "./secrets.ts";
 import { COMMANDS } from "./spec.ts";
 
@@ -80,26 +81,37 @@ async function dispatch(args: readonly string[], io: Io, secrets: RegExp[]): Pro
   checkOptionsApply(name, values);
   checkArgCount(name, rest);
   const global = pickOptions(GLOBAL_OPTIONS, values);
-  const env = await mergeEnvFile(global["env-file"], io);
-  const config = resolveConfig(global, env, io);
-  const ctx = { ...config, io: { ...io, env }, addSecret: (s: string) => addSecret(secrets, s) };
-  return await command.run(ctx, pickOptions(command.options, values), rest);
+  const { env, origin } = await mergeEnvFile(global["env-file"], io);
+  try {
+    const config = resolveConfig(global, env, io);
+    const ctx = { ...config, io: { ...io, env }, addSecret: (s: string) => addSecret(secrets, s) };
+    return await command.run(ctx, pickOptions(command.options, values), rest);
+  } catch (err) {
+    throw attributeToEnvFile(err, origin);
+  }
 }
 
 /**
  * The environment with an env file's values underneath: `--env-file PATH`,
  * or `./.env` when it exists. The real environment wins.
  */
-async function mergeEnvFile(path: string | undefined, io: Io): Promise<Io["env"]> {
+async function mergeEnvFile(
+  path: string | undefined,
+  io: Io,
+): Promise<{ env: Io["env"]; origin: EnvFileOrigin | null }> {
   const file = path ?? ".env";
   let text: string;
   try {
     text = await io.readTextFile(file);
   } catch (err) {
-    if (path === undefined && err instanceof Deno.errors.NotFound) return io.env;
+    if (path === undefined && err instanceof Deno.errors.NotFound) {
+      return { env: io.env, origin: null };
+    }
     throw new StrataError("USAGE", `Cannot read --env-file "${file}": ${(err as Error).message}`, {
       hint: "Check the path, or leave --env-file out",
     });
   }
-  return { ...parseEnvFile(text, file), ...io.env };
+  const values = parseEnvFile(text, file);
+  const keys = Object.keys(values).filter((k) => io.env[k] === undefined);
+  return { env: { ...values, ...io.env }, origin: { file, keys } };
 }

@@ -20,6 +20,7 @@ import {
   STAMP_OPTIONS,
   STATUS_OPTIONS,
   UPGRADE_OPTIONS,
+  VALIDATE_OPTIONS,
   VERIFY_OPTIONS,
 } from "../commands/options.ts";
 import { LINT_OPTIONS, UPGRADE_LINT_OPTION } from "../core/lint_options.ts";
@@ -132,13 +133,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: "",
     minArgs: 0,
     maxArgs: 0,
-    options: NO_OPTIONS,
+    options: VALIDATE_OPTIONS,
     writes: false,
     details: "Lists every problem and warning, and how each file runs. Without a database\n" +
       "configured it checks only the files; with one it also reports drift, missing\n" +
       "files, out-of-order and interrupted migrations. Exit 2 for file problems, 4 for\n" +
-      "database disagreements.",
-    run: async (ctx) => (await import("../commands/validate.ts")).runValidate(ctx),
+      "database disagreements. --format github: one ::error / ::warning line each, for\n" +
+      "GitHub Actions annotations on the files.",
+    run: async (ctx, options) =>
+      (await import("../commands/validate.ts")).runValidate(ctx, options),
   }),
   log: command({
     summary: "the audit trail: every upgrade, downgrade and stamp step",

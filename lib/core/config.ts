@@ -190,10 +190,17 @@ export function parseEnvFile(text: string, file: string): Record<string, string>
   return out;
 }
 
+/**
+ * A value as dotenv reads it: quoted in '', "" or `` (the quotes removed;
+ * in "" also \n, \r and escaped characters), then optionally a `# comment`; or
+ * unquoted, ending at the first `#`, trimmed.
+ */
 function unquoteEnvValue(raw: string): string {
-  if (raw.startsWith("'") && raw.endsWith("'") && raw.length >= 2) return raw.slice(1, -1);
-  if (raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2) {
-    return raw.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+  const quoted = /^(['"`])((?:\\.|(?!\1)[^\\])*)\1\s*(?:#.*)?$/.exec(raw);
+  if (quoted) {
+    const [, q, body] = quoted;
+    if (q !== '"') return body;
+    return body.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c));
   }
-  return raw.replace(/\s+#.*$/, "");
+  return raw.replace(/#.*$/, "").trim();
 }

@@ -24,6 +24,16 @@ export interface ConnectionOptions {
   /** Directory of a Unix-domain socket, when `host` starts with `/`. */
   readonly socketDir?: string;
   readonly connectTimeoutSeconds: number;
+  /** `application_name` sent at startup (default `strata`). */
+  readonly applicationName?: string;
+  /** libpq's `options`: command-line options for the server, e.g. `-c search_path=app`. */
+  readonly options?: string;
+  /**
+   * `sslrootcert`: a PEM file of the CA to verify the server's certificate
+   * with (a private CA), or `system` for the system's trust store. With it,
+   * `require` verifies too, as in libpq.
+   */
+  readonly sslRootCert?: string;
   /** Where the settings came from, with any password redacted, for messages. */
   readonly display: string;
 }
@@ -85,7 +95,18 @@ const SSL_MODES: readonly SslMode[] = [
   "verify-ca",
   "verify-full",
 ];
-const URL_PARAMS = ["sslmode", "host", "port", "user", "password", "dbname", "connect_timeout"];
+const URL_PARAMS = [
+  "sslmode",
+  "host",
+  "port",
+  "user",
+  "password",
+  "dbname",
+  "connect_timeout",
+  "application_name",
+  "options",
+  "sslrootcert",
+];
 const PG_VARS = ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE"];
 
 /**
@@ -165,6 +186,11 @@ export function parseDatabaseUrl(
       q("connect_timeout") ?? env.PGCONNECT_TIMEOUT,
       origin,
     ),
+    ...sessionParams({
+      applicationName: q("application_name") ?? env.PGAPPNAME,
+      options: q("options") ?? env.PGOPTIONS,
+      sslRootCert: q("sslrootcert") ?? env.PGSSLROOTCERT,
+    }),
     display: redactUrl(url.trim()),
   };
   return withSocket(options);
@@ -216,8 +242,24 @@ export function connectionFromEnv(
     database,
     sslmode: parseSslMode(env.PGSSLMODE ?? "prefer", "PGSSLMODE"),
     connectTimeoutSeconds: parseConnectTimeout(env.PGCONNECT_TIMEOUT, "PGCONNECT_TIMEOUT"),
+    ...sessionParams({
+      applicationName: env.PGAPPNAME,
+      options: env.PGOPTIONS,
+      sslRootCert: env.PGSSLROOTCERT,
+    }),
     display: `postgres://${user}@${host}:${port}/${database} (from PG* variables)`,
   });
+}
+
+/** The optional startup parameters that are set and not empty. */
+function sessionParams(
+  p: { applicationName?: string; options?: string; sslRootCert?: string },
+): Pick<ConnectionOptions, "applicationName" | "options" | "sslRootCert"> {
+  const out: { applicationName?: string; options?: string; sslRootCert?: string } = {};
+  if (p.applicationName) out.applicationName = p.applicationName;
+  if (p.options) out.options = p.options;
+  if (p.sslRootCert) out.sslRootCert = p.sslRootCert;
+  return out;
 }
 
 function withSocket(o: Omit<ConnectionOptions, "socketDir">): ConnectionOptions {

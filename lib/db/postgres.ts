@@ -45,7 +45,10 @@ export function createPostgresDb(conn: ConnectionOptions, options: PostgresDbOpt
     idle_timeout: 0,
     max_lifetime: null,
     connect_timeout: conn.connectTimeoutSeconds,
-    connection: { application_name: "strata" },
+    connection: {
+      application_name: conn.applicationName ?? "strata",
+      ...(conn.options ? { options: conn.options } : {}),
+    },
     onnotice: (n: { severity?: string; message?: string }) =>
       options.onNotice?.(`${n.severity ?? "NOTICE"}: ${n.message ?? ""}`),
     // A session that ends while idle: postgres.js would silently open a new one.
@@ -156,7 +159,24 @@ function closedError(conn: ConnectionOptions): StrataError {
   );
 }
 
-function sslOption(conn: ConnectionOptions): false | "prefer" | "require" | "verify-full" {
+function sslOption(
+  conn: ConnectionOptions,
+): false | "prefer" | "require" | "verify-full" | { ca: string; servername?: string } {
+  const ownCa = conn.sslRootCert !== undefined && conn.sslRootCert !== "system";
+  if (ownCa && ["require", "verify-ca", "verify-full"].includes(conn.sslmode)) {
+    // A private CA (sslrootcert): verified against it, host name included, as libpq does.
+    try {
+      return { ca: Deno.readTextFileSync(conn.sslRootCert!) };
+    } catch (err) {
+      throw new StrataError(
+        "BAD_DATABASE_URL",
+        `Cannot read sslrootcert "${conn.sslRootCert}" for ${conn.display}: ${
+          (err as Error).message
+        }`,
+        { hint: "Give the path of the CA certificate (PEM) that signed the server's certificate" },
+      );
+    }
+  }
   switch (conn.sslmode) {
     case "disable":
       return false;

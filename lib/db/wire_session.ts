@@ -94,8 +94,10 @@ async function startSession(
   await transport.write(startupMessage({
     user: conn.user,
     database: conn.database,
-    application_name: "strata",
+    application_name: conn.applicationName ?? "strata",
     client_encoding: "UTF8",
+    // libpq's `options` (e.g. -c search_path=app): session defaults that RESET ALL returns to.
+    ...(conn.options ? { options: conn.options } : {}),
   }));
   const nextAuth = async (): Promise<Uint8Array> => {
     const m = await nextMessage(s, notice);

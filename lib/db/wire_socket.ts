@@ -9,7 +9,10 @@
  * - require: SSLRequest; an N is SSL_UNAVAILABLE, never a plaintext fallback.
  *   The certificate is not verified.
  * - verify-ca, verify-full: as require, and the certificate chain and host
- *   name must verify (Deno's trust store, `DENO_CERT`, `DENO_TLS_CA_STORE`).
+ *   name must verify (Deno's trust store, `DENO_CERT`, `DENO_TLS_CA_STORE`,
+ *   and the `sslrootcert` file, a private CA, when given).
+ * - require with an `sslrootcert` file verifies as verify-full (libpq
+ *   verifies the chain when a root certificate file exists).
  *
  * @module
  */
@@ -17,6 +20,7 @@
 import type { ConnectionOptions } from "../core/database_url.ts";
 import { cancelRequest, sslRequest } from "./wire_codec.ts";
 import { sslUnavailable } from "./wire_errors.ts";
+import { StrataError } from "../core/errors.ts";
 
 /** A byte stream to the server. */
 export interface Transport {
@@ -39,8 +43,11 @@ export async function openTransport(
   conn: ConnectionOptions,
   signal: AbortSignal,
 ): Promise<Transport> {
-  const verify = conn.sslmode === "verify-ca" || conn.sslmode === "verify-full";
+  const ownCa = conn.sslRootCert !== undefined && conn.sslRootCert !== "system";
+  const verify = conn.sslmode === "verify-ca" || conn.sslmode === "verify-full" ||
+    (conn.sslmode === "require" && ownCa);
   const required = verify || conn.sslmode === "require";
+  const caCerts = verify && ownCa ? [await readRootCert(conn)] : undefined;
   if (conn.socketDir) {
     if (required) {
       throw sslUnavailable(conn, "SSL is not available over a Unix-domain socket");
@@ -69,13 +76,27 @@ export async function openTransport(
   } finally {
     signal.removeEventListener("abort", stop);
   }
-  return await upgrade(raw, conn, { verify, signal });
+  return await upgrade(raw, conn, { verify, signal, caCerts });
+}
+
+/** The `sslrootcert` file's PEM text; throws `BAD_DATABASE_URL` when it cannot be read. */
+async function readRootCert(conn: ConnectionOptions): Promise<string> {
+  try {
+    return await Deno.readTextFile(conn.sslRootCert!);
+  } catch (err) {
+    throw new StrataError(
+      "BAD_DATABASE_URL",
+      `Cannot read sslrootcert "${conn.sslRootCert}" for ${conn.display}: ` +
+        ((err as Error)?.message ?? String(err)),
+      { hint: "Give the path of the CA certificate (PEM) that signed the server's certificate" },
+    );
+  }
 }
 
 async function upgrade(
   raw: Deno.TcpConn,
   conn: ConnectionOptions,
-  options: { verify: boolean; signal: AbortSignal },
+  options: { verify: boolean; signal: AbortSignal; caCerts?: string[] },
 ): Promise<Transport> {
   let tls: Deno.TlsConn | null = null;
   const stop = () => closeQuietly(tls ?? raw);
@@ -83,6 +104,7 @@ async function upgrade(
   try {
     tls = await Deno.startTls(raw, {
       hostname: conn.host,
+      caCerts: options.caCerts,
       unsafelyDisableHostnameVerification: !options.verify,
     });
     await tls.handshake();

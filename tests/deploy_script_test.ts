@@ -1,0 +1,95 @@
+/**
+ * examples/deploy.sh: SIGTERM sent to the script reaches strata (which
+ * cancels, rolls back and releases its lock), and the script's message
+ * says what the next run will do.
+ */
+
+import assert from "node:assert/strict";
+import { finishCli, runCli, serverTest, tempMigrations, type TestDb, waitFor } from "./_helpers.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const STRATA = [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  "--no-check",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net",
+  `${ROOT}main.ts`,
+].join(" ");
+
+function startDeploy(db: TestDb, dir: string): Deno.ChildProcess {
+  return new Deno.Command("sh", {
+    args: [`${ROOT}examples/deploy.sh`],
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      DATABASE_URL: db.url,
+      STRATA: `${STRATA} --dir ${dir}`,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function sleeping(db: TestDb): Promise<boolean> {
+  const rows = await db.sql`SELECT 1 FROM pg_stat_activity
+    WHERE datname = ${db.name} AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()`;
+  return rows.length > 0;
+}
+
+async function stopDuringSleep(db: TestDb, dir: string) {
+  const child = startDeploy(db, dir);
+  await waitFor("the migration to be running", () => sleeping(db), 30_000);
+  child.kill("SIGTERM");
+  const r = await finishCli(child);
+  await waitFor("the statement to end", async () => !(await sleeping(db)), 10_000);
+  const locks = await db.sql`SELECT 1 FROM pg_locks WHERE locktype = 'advisory'`;
+  assert.equal(locks.length, 0, "strata released its lock");
+  return r;
+}
+
+serverTest(
+  "deploy.sh forwards SIGTERM: strata rolls back, releases its lock, exit 143",
+  async (db) => {
+    const dir = await tempMigrations({
+      "0001_slow.up.sql": "CREATE TABLE t (x int);\nSELECT pg_sleep(60);\n",
+    });
+    try {
+      const r = await stopDuringSleep(db, dir);
+      assert.equal(r.code, 143, r.stdout + r.stderr);
+      assert.match(r.stderr, /Received SIGTERM/, "strata itself received the signal");
+      assert.match(r.stderr, /interrupted: strata cancelled the running statement/);
+      assert.match(r.stderr, /the next run applies it again/);
+      assert.doesNotMatch(r.stdout, /deploying/);
+      const [{ t }] = await db.sql`SELECT to_regclass('public.t') AS t`;
+      assert.equal(t, null, "the transactional migration was rolled back");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+serverTest(
+  "deploy.sh after SIGTERM in a statement-by-statement file: the next run stops with exit 4",
+  async (db) => {
+    const dir = await tempMigrations({
+      "0001_slow.up.sql": "-- transaction: false\nCREATE TABLE t (x int);\nSELECT pg_sleep(60);\n",
+    });
+    try {
+      const r = await stopDuringSleep(db, dir);
+      assert.equal(r.code, 143, r.stdout + r.stderr);
+      assert.match(r.stderr, /stays marked interrupted: the next\s+run stops with exit 4/);
+      const next = await runCli(["--dir", dir, "upgrade"], { env: { DATABASE_URL: db.url } });
+      assert.equal(next.code, 4, next.stderr);
+      assert.match(next.stderr, /INTERRUPTED_MIGRATION/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
