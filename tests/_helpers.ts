@@ -173,6 +173,8 @@ export interface CliOptions {
   readonly cwd?: string;
   /** Run `main.ts` as a subprocess even without `cwd` (for what only a process shows). */
   readonly process?: boolean;
+  /** In-process runs: called with each piece of stderr as it is written (to wait on events). */
+  readonly onStderr?: (text: string) => void;
 }
 
 /**
@@ -189,7 +191,10 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   let stderr = "";
   const code = await run(args, {
     stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
+    stderr: (text) => {
+      stderr += text;
+      options.onStderr?.(text);
+    },
     env: cleanEnv(options.env),
     isTty: false,
     stderrIsTty: false,
@@ -231,6 +236,54 @@ export function spawnCli(args: string[], options: CliOptions = {}): Deno.ChildPr
   }).spawn();
 }
 
+/** A running CLI process whose stderr can be waited on while it runs. */
+export interface WatchedCli {
+  /** Resolves once stderr so far matches `pattern` (rejects if the process ends first). */
+  waitForStderr(pattern: RegExp, what?: string): Promise<void>;
+  /** The exit code and all output, once the process ends. */
+  finish(): Promise<CliResult>;
+}
+
+/** Spawn `main.ts` like `spawnCli`, reading its stderr as it comes. */
+export function watchCli(args: string[], options: CliOptions = {}): WatchedCli & {
+  readonly child: Deno.ChildProcess;
+} {
+  const child = spawnCli(args, options);
+  const dec = new TextDecoder();
+  let stderr = "";
+  let ended = false;
+  const waiters: Array<() => void> = [];
+  const reading = (async () => {
+    for await (const chunk of child.stderr) {
+      stderr += dec.decode(chunk, { stream: true });
+      waiters.forEach((w) => w());
+    }
+    ended = true;
+    waiters.forEach((w) => w());
+  })();
+  const stdout = new Response(child.stdout).text();
+  return {
+    child,
+    waitForStderr: (pattern, what) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(stderr)) resolve();
+          else if (ended) {
+            reject(new Error(`the process ended before ${what ?? pattern}:\n${stderr}`));
+          } else return;
+          waiters.splice(waiters.indexOf(check), 1);
+        };
+        waiters.push(check);
+        check();
+      }),
+    finish: async () => {
+      const status = await child.status;
+      await reading;
+      return { code: status.code, stdout: await stdout, stderr };
+    },
+  };
+}
+
 /** Wait for a spawned CLI and collect its exit code and output. */
 export async function finishCli(child: Deno.ChildProcess): Promise<CliResult> {
   const out = await child.output();
@@ -242,7 +295,7 @@ export async function finishCli(child: Deno.ChildProcess): Promise<CliResult> {
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {

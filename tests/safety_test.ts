@@ -9,6 +9,7 @@ import {
   tempMigrations,
   type TestDb,
   waitFor,
+  watchCli,
 } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;
@@ -190,7 +191,7 @@ serverTest(
       assert.deepEqual(await versions(db), ["1"]);
       // strata unlocks before it exits; allow the server a moment in case a late cancel
       // request hit the unlock and the lock went with the session instead.
-      await waitFor("the lock to be free", () => lockIsFree(db), 2000);
+      await waitFor("the lock to be free", () => lockIsFree(db));
       await setSleep(db, 0);
       const next = await runCli(["--dir", dir, "--lock-wait", "1s", "upgrade"], { env: env(db) });
       assert.equal(next.code, 0, next.stderr);
@@ -203,15 +204,11 @@ serverTest("SIGINT while waiting for the lock exits 130 and changes nothing", as
   const holder = postgres(db.url, { max: 1 });
   try {
     await holder`SELECT pg_advisory_lock(${String(key)})`;
-    const child = spawnCli(["--dir", EXAMPLES, "upgrade"], { env: env(db) });
-    await waitFor("strata to poll for the lock", async () => {
-      const rows = await db.sql`SELECT 1 FROM pg_stat_activity WHERE datname = ${db.name}
-        AND application_name = 'strata'`;
-      return rows.length > 0;
-    });
-    await new Promise((r) => setTimeout(r, 300));
-    child.kill("SIGINT");
-    const r = await finishCli(child);
+    const cli = watchCli(["--dir", EXAMPLES, "upgrade"], { env: env(db) });
+    // Its signal handlers are in place once it says it waits for the lock.
+    await cli.waitForStderr(/Waiting for the migration lock/);
+    cli.child.kill("SIGINT");
+    const r = await cli.finish();
     assert.equal(r.code, 130, r.stderr);
     assert.ok(!(await exists(db, "strata_migrations")));
   } finally {
@@ -288,12 +285,21 @@ serverTest(
       "1_alter.up.sql": "-- lock-timeout: 200ms\nALTER TABLE busy ADD COLUMN x int;",
     }, async (dir) => {
       const holder = postgres(db.url, { max: 1 });
+      let release = () => {};
+      const released = new Promise<void>((r) => release = r);
       try {
+        // Another session holds the table until this test lets go: after strata has retried.
         const hold = holder.begin(async (tx) => {
           await tx`LOCK TABLE busy IN ACCESS EXCLUSIVE MODE`;
-          await tx`SELECT pg_sleep(3)`;
+          await released;
         });
-        await new Promise((r) => setTimeout(r, 200));
+        await waitFor(
+          "the other session to hold the table",
+          async () =>
+            (await db.sql`SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+            WHERE c.relname = 'busy' AND l.mode = 'AccessExclusiveLock' AND l.granted`)
+              .length > 0,
+        );
         const none = await runCli(["--dir", dir, "upgrade", "--lock-retries", "0"], {
           env: env(db),
         });
@@ -303,17 +309,22 @@ serverTest(
         const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM information_schema.columns
         WHERE table_name = 'busy' AND column_name = 'x'`;
         assert.equal(n, 0);
-        const retried = await runCli(["--dir", dir, "upgrade", "--lock-retries", "20"], {
+        const retried = await runCli(["--dir", dir, "upgrade", "--lock-retries", "1000"], {
           env: env(db),
+          onStderr: (text) => {
+            if (/retry 2 of 1000/.test(text)) release();
+          },
         });
         await hold;
         assert.equal(retried.code, 0, retried.stderr);
+        // The order of events: it timed out, rolled back and retried, then went through.
         assert.match(
           retried.stderr,
-          /lock timeout in "1_alter.up.sql" \(SQLSTATE 55P03\): rolled back; retry 1 of 20/,
+          /lock timeout in "1_alter.up.sql" \(SQLSTATE 55P03\): rolled back; retry 1 of 1000[\s\S]*retry 2 of 1000/,
         );
         assert.deepEqual(await versions(db), ["1"]);
       } finally {
+        release();
         await holder.end();
       }
     });
@@ -449,11 +460,14 @@ serverTest(
 
 serverTest("--wait retries a refused connection until the timeout, then exits 3", async () => {
   const started = Date.now();
-  const r = await runCli(["--dir", EXAMPLES, "--wait-timeout", "1s", "current"], {
+  const r = await runCli(["--dir", EXAMPLES, "--wait-timeout", "3s", "current"], {
     env: { DATABASE_URL: "postgres://postgres@127.0.0.1:1/x" },
   });
   assert.equal(r.code, 3);
-  assert.match(r.stderr, /Waiting for the database \(attempt 1\)/);
-  assert.match(r.stderr, /CONNECTION_FAILED.*connection refused/);
-  assert.ok(Date.now() - started >= 700);
+  // The order of events: attempts are announced, then the last failure is the error.
+  assert.match(
+    r.stderr,
+    /^Waiting for the database \(attempt 1\)[\s\S]*\(attempt 2\)[\s\S]*CONNECTION_FAILED.*connection refused/,
+  );
+  assert.ok(Date.now() - started >= 2000, "it kept trying for most of the 3 s");
 });

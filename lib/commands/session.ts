@@ -166,9 +166,11 @@ async function connectWithWait(ctx: CommandContext, options: SessionOptions): Pr
     } catch (err) {
       await db.close();
       const retryable = err instanceof StrataError && err.code === "CONNECTION_FAILED";
-      if (!retryable || Date.now() + delay > deadline) throw err;
+      const left = deadline - Date.now();
+      if (!retryable || left <= 0) throw err;
       ctx.io.stderr(`Waiting for the database (attempt ${attempt}): ${err.message}\n`);
-      await new Promise((r) => setTimeout(r, delay));
+      // The last wait ends at the deadline, for one more attempt then.
+      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, 2000);
     }
   }

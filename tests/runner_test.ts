@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { parseDatabaseUrl } from "../lib/core/database_url.ts";
+import type { Db } from "../lib/core/types.ts";
+import { createWireDb } from "../lib/db/wire.ts";
+import { loadMigrations } from "../lib/core/files.ts";
+import { planUpgrade } from "../lib/core/plan.ts";
+import { type RunEvent, runPlan } from "../lib/db/runner.ts";
+import { ensureTables, readState } from "../lib/db/store.ts";
+import { serverTest } from "./_helpers.ts";
+
+const table = { schema: "public", name: "strata_migrations" };
+
+async function withDb(url: string, fn: (db: Db) => Promise<void>): Promise<void> {
+  const db = createWireDb(parseDatabaseUrl(url, "test"));
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+serverTest(
+  "runPlan() applies steps with events and records rows readState() returns",
+  async (t) => {
+    const enc = new TextEncoder();
+    const { migrations } = await loadMigrations([
+      { name: "1_a.up.sql", bytes: enc.encode("-- lock-timeout: 2s\nCREATE TABLE a (id int)") },
+      { name: "2_b.up.sql", bytes: enc.encode("CREATE TABLE b (id int); -- trailing comment") },
+    ]);
+    await withDb(t.url, async (db) => {
+      await ensureTables(db, { table, strataVersion: "test" });
+      const events: RunEvent[] = [];
+      const plan = planUpgrade(migrations, [], { kind: "head" });
+      await runPlan(db, plan, {
+        table,
+        strataVersion: "test",
+        dir: "m",
+        lockRetries: 3,
+        onEvent: (e) => events.push(e),
+      });
+      assert.deepEqual(events.map((e) => `${e.type} ${e.step.migration.versionText}`), [
+        "start 1",
+        "done 1",
+        "start 2",
+        "done 2",
+      ]);
+      const { rows } = await readState(db, table);
+      assert.deepEqual(
+        rows.map((r) => [r.version, r.state, r.checksum, r.appliedBy, r.strataVersion]),
+        [
+          [1n, "applied", migrations[0].checksum, "postgres", "test"],
+          [2n, "applied", migrations[1].checksum, "postgres", "test"],
+        ],
+      );
+      assert.ok(rows[0].appliedOrder < rows[1].appliedOrder);
+    });
+  },
+);

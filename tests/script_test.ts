@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { loadMigrations } from "../lib/core/files.ts";
+import {
+  renderPlanScript,
+  renderSetLocal,
+  renderStatementMark,
+  renderTransactionalStep,
+} from "../lib/core/script.ts";
+import { RESTORE_SESSION } from "../lib/core/session_sql.ts";
+import type { Migration, Plan, Step } from "../lib/core/types.ts";
+
+const enc = new TextEncoder();
+const ctx = { table: { schema: "public", name: "strata_migrations" }, strataVersion: "9.9.9" };
+
+async function load(files: Record<string, string>): Promise<readonly Migration[]> {
+  const { migrations, problems } = await loadMigrations(
+    Object.entries(files).map(([name, text]) => ({ name, bytes: enc.encode(text) })),
+  );
+  assert.deepEqual(problems, []);
+  return migrations;
+}
+
+function up(m: Migration): Step {
+  return { kind: "up", migration: m };
+}
+
+Deno.test("renderTransactionalStep() wraps the file, records it, and restores the session", async () => {
+  const [m] = await load({ "1_a.up.sql": "-- lock-timeout: 5s\nCREATE TABLE a (id int);" });
+  const sql = renderTransactionalStep(up(m), ctx);
+  assert.equal(sql.prefix, "BEGIN;\nSET LOCAL lock_timeout = '5000ms';\n");
+  assert.equal(sql.body, m.up.text);
+  assert.ok(sql.suffix.startsWith("\n;\nSET LOCAL search_path = pg_catalog, pg_temp;\n"));
+  assert.match(sql.suffix, /SET LOCAL SESSION AUTHORIZATION DEFAULT;\n/);
+  assert.match(sql.suffix, /INSERT INTO "public"."strata_migrations"/);
+  assert.ok(sql.suffix.endsWith("COMMIT;\n" + RESTORE_SESSION), "the restore comes after COMMIT");
+  const outer = renderTransactionalStep(up(m), ctx, { inOuterTransaction: true });
+  assert.equal(outer.prefix, "SET LOCAL lock_timeout = '5000ms';\n");
+  assert.equal(outer.suffix, "\n;\n" + RESTORE_SESSION, "a batch records every step at its end");
+});
+
+Deno.test("renderSetLocal() sets only the timeouts a header gives", () => {
+  assert.equal(renderSetLocal({}), "");
+  assert.equal(
+    renderSetLocal({ lockTimeout: 1500, statementTimeout: 60_000 }),
+    "SET LOCAL lock_timeout = '1500ms';\nSET LOCAL statement_timeout = '60000ms';\n",
+  );
+});
+
+Deno.test("renderStatementMark() marks statements at depth 0, not the first nor inside the file's block", async () => {
+  const [m] = await load({
+    "1_a.up.sql":
+      "-- transaction: false\nCREATE TABLE a (id int);\nBEGIN;\nINSERT INTO a VALUES (1);\n" +
+      "COMMIT;\nCREATE INDEX CONCURRENTLY a_id ON a (id);",
+  });
+  const marks = m.up.statements.map((_, k) => renderStatementMark(up(m), k, ctx) !== "");
+  assert.deepEqual(marks, [false, true, false, false, true]);
+  assert.match(renderStatementMark(up(m), 1, ctx), /^BEGIN;\n.*statement_index = 1 /s);
+});
+
+Deno.test("renderPlanScript() puts a batch in one transaction recorded at its end", async () => {
+  const ms = await load({
+    "1_a.up.sql": "CREATE TABLE a (id int);",
+    "2_b.up.sql": "CREATE TABLE b (id int);",
+  });
+  const plan: Plan = { direction: "up", steps: ms.map(up), from: null, to: 2n };
+  const script = renderPlanScript(plan, ctx, {
+    prepareTables: "",
+    singleTransaction: true,
+    title: "t",
+  });
+  const begin = script.indexOf("BEGIN;\n\n");
+  const record = script.indexOf("WITH done AS (\nINSERT INTO");
+  assert.ok(begin > 0 && record > script.indexOf("CREATE TABLE b"), "one record after both files");
+  assert.match(
+    script.slice(record),
+    /VALUES\n\('1'::pg_catalog\.numeric.*\n\('2'::pg_catalog\.numeric/,
+  );
+  assert.ok(script.trimEnd().endsWith(RESTORE_SESSION.trimEnd()));
+  assert.equal(script.match(/^COMMIT;$/gm)?.length, 1);
+});
