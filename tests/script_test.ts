@@ -31,6 +31,11 @@ Deno.test("renderTransactionalStep() wraps the file, records it, and restores th
   assert.equal(sql.body, m.up.text);
   assert.ok(sql.suffix.startsWith("\n;\nSET LOCAL search_path = pg_catalog, pg_temp;\n"));
   assert.match(sql.suffix, /SET LOCAL SESSION AUTHORIZATION DEFAULT;\n/);
+  // A file's own SET statement_timeout = '1ms' must not cancel strata's record of it.
+  assert.match(
+    sql.suffix,
+    /SET LOCAL statement_timeout TO DEFAULT;\nSET LOCAL lock_timeout TO DEFAULT;\n/,
+  );
   assert.match(sql.suffix, /INSERT INTO "public"."strata_migrations"/);
   assert.ok(sql.suffix.endsWith("COMMIT;\n" + RESTORE_SESSION), "the restore comes after COMMIT");
   const outer = renderTransactionalStep(up(m), ctx, { inOuterTransaction: true });

@@ -48,11 +48,13 @@ export function renderSetLocal(header: Header): string {
 }
 
 /**
- * Bookkeeping inside a migration's transaction runs as the connecting role
- * under a pinned search_path, whatever the file did with SET ROLE or
- * search_path (both only for the rest of this transaction).
+ * Bookkeeping inside a migration's transaction runs as the connecting role,
+ * under a pinned search_path and the session's own timeouts, whatever the
+ * file did with SET ROLE, search_path or `SET statement_timeout = '1ms'`
+ * (all only for the rest of this transaction).
  */
-const OWN_STATEMENTS = PIN_SEARCH_PATH + "SET LOCAL SESSION AUTHORIZATION DEFAULT;\n";
+const OWN_STATEMENTS = PIN_SEARCH_PATH + "SET LOCAL SESSION AUTHORIZATION DEFAULT;\n" +
+  "SET LOCAL statement_timeout TO DEFAULT;\nSET LOCAL lock_timeout TO DEFAULT;\n";
 
 /**
  * The text of a transactional step: BEGIN; SET LOCAL timeouts; the file; the
