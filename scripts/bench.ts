@@ -3,7 +3,9 @@
  * machine, in one run, alternating tools each round; prints a markdown table
  * of median wall time, peak RSS and the ratio to psql. Not a test.
  *
- * Options: --rounds N (default 3), --quick (skip the 200k-row corpus).
+ * Options: --rounds N (default 3), --quick (skip the 200k-row corpus),
+ * --compare DIR (also run another strata checkout, say the previous release,
+ * on the same work: its column is "compare").
  * Needs psql and a server (STRATA_BENCH_URL, default postgres://postgres@127.0.0.1:5432/postgres);
  * installs dbmate from npm into a temporary folder. Drops every database it makes.
  */
@@ -14,7 +16,11 @@ import { strataCommand } from "./strata_command.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { rounds: { type: "string", default: "3" }, quick: { type: "boolean", default: false } },
+  options: {
+    rounds: { type: "string", default: "3" },
+    quick: { type: "boolean", default: false },
+    compare: { type: "string" },
+  },
 });
 const ROUNDS = Number(values.rounds);
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -135,8 +141,8 @@ function tiny(n: number) {
   }));
 }
 
-function realistic() {
-  return Array.from({ length: 20 }, (_, i) => {
+function realistic(n = 20) {
+  return Array.from({ length: n }, (_, i) => {
     const t = `entity${i + 1}`;
     return {
       version: String(i + 1).padStart(4, "0"),
@@ -171,6 +177,7 @@ function bigInsert(rows: number) {
 // ---- tools ---------------------------------------------------------------
 
 const STRATA = strataCommand();
+const COMPARE = values.compare ? strataCommand(values.compare) : null;
 const PSQL = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"];
 
 async function installDbmate(): Promise<string> {
@@ -215,6 +222,7 @@ async function benchCorpus(c: Corpus, dbmate: string, round: number): Promise<vo
       await measure(`${c.name}|no-op upgrade|strata`, [...base, "upgrade"]);
       await measure(`${c.name}|rollback|strata`, [...base, "downgrade", "base"]);
     }],
+    ...(COMPARE ? compareJobs(c, COMPARE) : []),
     ["strata-1tx", async () => {
       const db = urlOf(await freshDb());
       await measure(`${c.name}|apply 1 tx|strata`, [
@@ -258,6 +266,85 @@ async function benchCorpus(c: Corpus, dbmate: string, round: number): Promise<vo
   await dropAll();
 }
 
+/** The same strata work for the `--compare` checkout. */
+function compareJobs(c: Corpus, cmd: string[]): Array<[string, () => Promise<void>]> {
+  return [
+    ["compare", async () => {
+      const base = [...cmd, "--dir", c.dir, "--database-url", urlOf(await freshDb())];
+      await measure(`${c.name}|apply|compare`, [...base, "upgrade"]);
+      await measure(`${c.name}|no-op upgrade|compare`, [...base, "upgrade"]);
+      await measure(`${c.name}|rollback|compare`, [...base, "downgrade", "base"]);
+    }],
+    ["compare-1tx", async () => {
+      const base = [...cmd, "--dir", c.dir, "--database-url", urlOf(await freshDb())];
+      await measure(`${c.name}|apply 1 tx|compare`, [...base, "upgrade", "--single-transaction"]);
+    }],
+  ];
+}
+
+// ---- the embedded database: start, verify, drift -----------------------------
+
+/** A script that opens `pglite:memory` with `root`'s driver and prints ms to the first query. */
+async function writeReadyScript(): Promise<string> {
+  const path = `${work}/pglite_ready.ts`;
+  await Deno.writeTextFile(
+    path,
+    `const root = Deno.args[0];\n` +
+      `const t0 = performance.now();\n` +
+      `const mod = await import(root + "lib/db/pglite.ts").catch(() => import(root + "lib/db_pglite.ts"));\n` +
+      `const db = await mod.createPgliteDb({ kind: "pglite", dataDir: null, display: "pglite:memory" },\n` +
+      `  { cacheDir: (Deno.env.get("HOME") ?? "/tmp") + "/.cache/strata" });\n` +
+      `await db.query("SELECT 1");\nconsole.log(performance.now() - t0);\nawait db.close();\n`,
+  );
+  return path;
+}
+
+async function timeReady(key: string, script: string, root: string): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "--no-check", "-A", `--config=${root}deno.json`, script, root],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`${key}: ${new TextDecoder().decode(out.stderr)}`);
+  const ms = Number(new TextDecoder().decode(out.stdout).trim());
+  samples.set(key, [...(samples.get(key) ?? []), { ms, rssKb: 0 }]);
+}
+
+async function benchEmbedded(drift100: Corpus, round: number): Promise<void> {
+  const ready = await writeReadyScript();
+  const roots: Array<[string, string, string[]]> = [["strata", ROOT, STRATA]];
+  if (COMPARE) roots.push(["compare", values.compare!.replace(/\/?$/, "/"), COMPARE]);
+  const jobs = roots.flatMap(([label, root, cmd]) => [
+    () => timeReady(`embedded|pglite:memory ready (in-process)|${label}`, ready, root),
+    () =>
+      measure(`embedded|verify migrations/|${label}`, [
+        ...cmd,
+        "--dir",
+        `${ROOT}migrations`,
+        "verify",
+      ]),
+  ]);
+  const rotated = [...jobs.slice(round % jobs.length), ...jobs.slice(0, round % jobs.length)];
+  for (const job of rotated) await job();
+  const db = urlOf(await freshDb());
+  await measure(`embedded|upgrade 100 (server, for drift)|strata`, [
+    ...STRATA,
+    "--dir",
+    drift100.dir,
+    "--database-url",
+    db,
+    "upgrade",
+  ]);
+  await measure(`embedded|drift of 100 migrations|strata`, [
+    ...STRATA,
+    "--dir",
+    drift100.dir,
+    "--database-url",
+    db,
+    "drift",
+  ]);
+}
+
 // ---- report --------------------------------------------------------------
 
 function median(xs: number[]): number {
@@ -278,7 +365,13 @@ function cell(key: string): { text: string; ms?: number } {
 }
 
 function table(): string {
-  const tools = ["psql", "strata", "dbmate", "strata pglite:memory"];
+  const tools = [
+    "psql",
+    "strata",
+    ...(COMPARE ? ["compare"] : []),
+    "dbmate",
+    "strata pglite:memory",
+  ];
   const rows = [...new Set([...samples.keys()].map((k) => k.split("|").slice(0, 2).join("|")))];
   const lines = [
     `| corpus | work | ${tools.join(" | ")} | strata / psql |`,
@@ -287,6 +380,7 @@ function table(): string {
   for (const row of rows) {
     const cells = tools.map((t) => cell(`${row}|${t}`));
     const ratio = cells[0].ms && cells[1].ms ? `${(cells[1].ms / cells[0].ms).toFixed(2)}x` : "-";
+    // Rows of the embedded database's own work have no psql; their cells say it all.
     lines.push(
       `| ${row.replace("|", " | ")} | ${cells.map((c) => c.text).join(" | ")} | ${ratio} |`,
     );
@@ -301,10 +395,12 @@ try {
     await writeCorpus("tiny-1000", tiny(1000)),
     await writeCorpus("realistic-20", realistic()),
   ];
+  const drift100 = await writeCorpus("realistic-100", realistic(100));
   if (!values.quick) corpora.push(await writeCorpus("insert-200k", bigInsert(200_000)));
   for (let round = 0; round < ROUNDS; round++) {
     console.error(`round ${round + 1} of ${ROUNDS}`);
     for (const c of corpora) await benchCorpus(c, dbmate, round);
+    await benchEmbedded(drift100, round);
     const floorDb = urlOf(await freshDb());
     await measure("start|--version|strata", [...STRATA, "--version"]);
     await measure("start|--version|dbmate", [dbmate, "--version"]);

@@ -128,3 +128,38 @@ serverTest(
     }
   },
 );
+
+Deno.test("on the embedded database too, a file's SET search_path ends with the file", async () => {
+  const data = await Deno.makeTempDir({ prefix: "strata_test_pglite_" });
+  const dir = await tempMigrations({
+    "1_app.up.sql": "CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE in_app (id int);",
+    "2_nt.up.sql": "-- transaction: false\nSET search_path = app;\nCREATE TABLE also_app (id int);",
+    "3_next.up.sql": "CREATE TABLE in_public (id int);",
+  });
+  try {
+    const env = { DATABASE_URL: `pglite:${data}/db` };
+    for (const args of [["upgrade", "1"], ["upgrade"]]) {
+      const r = await runCli(["--dir", dir, ...args], { env });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const show = await runCli(["--dir", dir, "--json", "drift", "--scratch-url", "pglite:memory"], {
+      env,
+    });
+    const report = JSON.parse(show.stdout);
+    assert.deepEqual(report.drift, [], "the replay in one run gives the same schema");
+    const { createPgliteDb } = await import("../lib/db/pglite.ts");
+    const db = await createPgliteDb({ kind: "pglite", dataDir: `${data}/db`, display: "x" });
+    try {
+      const rows = await db.query<{ t: string }>(
+        "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables " +
+          "WHERE table_name IN ('in_app', 'also_app', 'in_public') ORDER BY 1",
+      );
+      assert.deepEqual(rows.map((r) => r.t), ["app.also_app", "app.in_app", "public.in_public"]);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(data, { recursive: true });
+  }
+});
