@@ -16,12 +16,8 @@
 
 import assert from "node:assert/strict";
 import { loadModule, parseSync } from "libpg-query";
-import {
-  findLineComments,
-  splitStatements,
-  type Statement,
-  type StatementKind,
-} from "../lib/core/sql_lexer.ts";
+import { findLineComments, splitStatements, type Statement } from "../lib/core/sql_lexer.ts";
+import type { StatementKind } from "../lib/core/sql_classify.ts";
 
 await loadModule();
 

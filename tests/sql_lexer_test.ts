@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  classifyWords,
-  findLineComments,
-  splitStatements,
-  type StatementKind,
-} from "../lib/core/sql_lexer.ts";
+import { findLineComments, splitStatements } from "../lib/core/sql_lexer.ts";
+import { classifyWords, type StatementKind } from "../lib/core/sql_classify.ts";
 import { StrataError } from "../lib/core/errors.ts";
 
 /** The non-empty statements of `input`, from their first token to their end. */

@@ -13,17 +13,19 @@ import {
   queryLog,
   queryRows,
   queryTableInfo,
+  renderLogRow,
+  tableComment,
+} from "../lib/core/version_table.ts";
+import {
   renderBaselineRecord,
   renderBatchRecord,
   renderFailureLog,
-  renderLogRow,
   renderMarkFinished,
   renderMarkStarted,
   renderMarkStatement,
   renderRecord,
   renderStamp,
-  tableComment,
-} from "../lib/core/version_table.ts";
+} from "../lib/core/version_rows.ts";
 
 const ctx = { table: { schema: "ops", name: "versions" }, strataVersion: "1.0" };
 

@@ -7,7 +7,7 @@
  */
 
 import { StrataError } from "../core/errors.ts";
-import { assumeApplied } from "../core/plan.ts";
+import { assumeApplied } from "../core/plan_stamp.ts";
 import { renderCreateTables, TABLE_FORMAT } from "../core/version_table.ts";
 import type { Migration } from "../core/types.ts";
 import type { DryRunValues } from "./options.ts";

@@ -14,7 +14,7 @@ import { compareWithStrata, planAdoption } from "../core/import_adopt.ts";
 import { type CheckedConversion, IMPORT_TOOLS, type ImportTool } from "../core/import_common.ts";
 import { FOREIGN_TABLES } from "../core/import_tables.ts";
 import { parseTableName } from "../core/config.ts";
-import { renderAdopt } from "../core/version_table.ts";
+import { renderAdopt } from "../core/version_rows.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { closestWord } from "../core/words.ts";
 import type { Migration, TableName } from "../core/types.ts";

@@ -11,7 +11,7 @@ import { StrataError } from "../core/errors.ts";
 import { type FileEntry, loadMigrations } from "../core/files.ts";
 import type { Migration, Step } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
-import { renderBaselineRecord } from "../core/version_table.ts";
+import { renderBaselineRecord } from "../core/version_rows.ts";
 import { baselineView } from "../db/baseline_record.ts";
 import { readState, renderEnsureTables, type StoredState } from "../db/store.ts";
 import { readMigrationDir } from "../fs/source.ts";

@@ -9,7 +9,7 @@
 
 import { findEdited } from "../core/checksum.ts";
 import { checkRepairVersions, planRepair, type RepairPlan } from "../core/import_repair.ts";
-import { renderRepair } from "../core/version_table.ts";
+import { renderRepair } from "../core/version_rows.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";

@@ -5,10 +5,11 @@
  * @module
  */
 
-import { parseTarget, planStamp, type StampChange } from "../core/plan.ts";
+import { parseTarget } from "../core/plan.ts";
+import { planStamp, type StampChange } from "../core/plan_stamp.ts";
 import { versionLabel } from "../core/state.ts";
 import { renderStampScript } from "../core/script.ts";
-import { renderStamp } from "../core/version_table.ts";
+import { renderStamp } from "../core/version_rows.ts";
 import { baselineView, recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { Migration } from "../core/types.ts";

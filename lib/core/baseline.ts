@@ -8,7 +8,7 @@
  * `squashed/`). A fresh database runs only the baseline. A database already
  * at or past V has rows for the old versions: those rows are read as the
  * baseline's one row (`resolveBaseline`), and the first writing command
- * records that, without running any SQL (`version_table.ts`
+ * records that, without running any SQL (`version_rows.ts`
  * renderBaselineRecord).
  *
  * @module

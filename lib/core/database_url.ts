@@ -148,34 +148,15 @@ export function parseDatabaseUrl(
   origin: string,
   env: Readonly<Record<string, string | undefined>> = {},
 ): ConnectionOptions {
-  const bad = (why: string, hint?: string): never => {
-    throw new StrataError(
-      "BAD_DATABASE_URL",
-      `Cannot use the database URL from ${origin}: ${why}`,
-      { hint: hint ?? "Expected postgres://user:password@host:5432/database?sslmode=require" },
-    );
-  };
-  let u: URL;
-  try {
-    u = new URL(url.trim());
-  } catch {
-    // Never echo text that failed to parse: it may be a keyword string holding a password.
-    return bad("it is not a URL (the text is not shown, as it may hold a password)");
-  }
-  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
-    bad(`unsupported scheme "${u.protocol}"`);
-  }
+  const bad = refuseUrl(origin);
+  const u = parseServerUrl(url, bad);
   const params = parseQuery(u.search, bad);
-  for (const key of params.keys()) {
-    if (!URL_PARAMS.includes(key)) {
-      bad(`unknown parameter "${key}"`, `Supported parameters: ${URL_PARAMS.join(", ")}`);
-    }
-  }
+  refuseUnknownParams(params, bad);
   const q = (k: string) => params.get(k);
   const decode = (s: string) => (s ? percentDecode(s, bad) : undefined);
   const host = q("host") ?? decode(u.hostname.replace(/^\[|\]$/g, "")) ?? env.PGHOST ?? "localhost";
   const user = q("user") ?? decode(u.username) ?? env.PGUSER ?? env.USER ?? "postgres";
-  const options = {
+  return withSocket({
     host,
     port: parsePort(q("port") ?? (u.port || env.PGPORT || "5432"), origin),
     user,
@@ -192,15 +173,50 @@ export function parseDatabaseUrl(
       sslRootCert: q("sslrootcert") ?? env.PGSSLROOTCERT,
     }),
     display: redactUrl(url.trim()),
+  });
+}
+
+/** Throws `BAD_DATABASE_URL` for the URL from `origin`, saying why. */
+type RefuseUrl = (why: string, hint?: string) => never;
+
+function refuseUrl(origin: string): RefuseUrl {
+  return (why, hint) => {
+    throw new StrataError(
+      "BAD_DATABASE_URL",
+      `Cannot use the database URL from ${origin}: ${why}`,
+      { hint: hint ?? "Expected postgres://user:password@host:5432/database?sslmode=require" },
+    );
   };
-  return withSocket(options);
+}
+
+/** `url` as a URL with a postgres scheme; refused otherwise, without echoing the text. */
+function parseServerUrl(url: string, bad: RefuseUrl): URL {
+  let u: URL;
+  try {
+    u = new URL(url.trim());
+  } catch {
+    // Never echo text that failed to parse: it may be a keyword string holding a password.
+    return bad("it is not a URL (the text is not shown, as it may hold a password)");
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    bad(`unsupported scheme "${u.protocol}"`);
+  }
+  return u;
+}
+
+function refuseUnknownParams(params: ReadonlyMap<string, string>, bad: RefuseUrl): void {
+  for (const key of params.keys()) {
+    if (!URL_PARAMS.includes(key)) {
+      bad(`unknown parameter "${key}"`, `Supported parameters: ${URL_PARAMS.join(", ")}`);
+    }
+  }
 }
 
 /**
  * Decode `%XX` escapes as libpq does (a `+` stays a `+`). A malformed escape
  * is `BAD_DATABASE_URL`; the text is never shown, as it may be a password.
  */
-function percentDecode(s: string, bad: (why: string, hint?: string) => never): string {
+function percentDecode(s: string, bad: RefuseUrl): string {
   try {
     return decodeURIComponent(s);
   } catch {
@@ -212,10 +228,7 @@ function percentDecode(s: string, bad: (why: string, hint?: string) => never): s
 }
 
 /** The URL's `?key=value&…` parameters, percent-decoded like libpq (last one wins). */
-function parseQuery(
-  search: string,
-  bad: (why: string, hint?: string) => never,
-): Map<string, string> {
+function parseQuery(search: string, bad: RefuseUrl): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of search.replace(/^\?/, "").split("&")) {
     if (part === "") continue;

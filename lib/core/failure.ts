@@ -190,26 +190,14 @@ export function migrationFailure(
     : undefined;
   const details = [loc ? `at ${path}:${loc.line}:${loc.column}` : `in ${path}`];
   if (loc) details.push(...caretSnippet(loc));
-  details.push(`SQLSTATE ${err.sqlstate}`);
-  if (err.detail) details.push(`detail: ${err.detail}`);
-  if (err.where) details.push(`context: ${err.where.split("\n")[0]}`);
-  if (err.sqlstate === "53200") {
-    details.push(
-      "the server ran out of lock table space: one transaction touched too many objects; raise " +
-        "max_locks_per_transaction, or run without --single-transaction",
-    );
-  }
+  details.push(...serverDetails(err));
   if (at.statement) details.push(statementLine(at.statement));
   const partial = partialResult(at.plan, at.index, {
     single: ctx.singleTransaction,
     state: at.statement ? "interrupted" : "rolled back",
   });
   details.push(...describePartial(partial));
-  const code: ErrorCode = ctx.signal && err.sqlstate === "57014"
-    ? signalCode(ctx.signal)
-    : at.bookkeeping
-    ? (err.sqlstate === "42501" ? "PERMISSION_DENIED" : "BOOKKEEPING_FAILED")
-    : "MIGRATION_FAILED";
+  const code = failureCode(err, at, ctx);
   return new StrataError(code, failureMessage(code, file.fileName, err, ctx.signal), {
     file: file.fileName,
     line: loc?.line,
@@ -219,6 +207,31 @@ export function migrationFailure(
     hint: failureHint(code, file.fileName, err, at),
     cause: err,
   });
+}
+
+/** The detail lines the server's error gives: SQLSTATE, detail, context, and what 53200 means. */
+function serverDetails(err: DbServerErrorFields): string[] {
+  const details = [`SQLSTATE ${err.sqlstate}`];
+  if (err.detail) details.push(`detail: ${err.detail}`);
+  if (err.where) details.push(`context: ${err.where.split("\n")[0]}`);
+  if (err.sqlstate === "53200") {
+    details.push(
+      "the server ran out of lock table space: one transaction touched too many objects; raise " +
+        "max_locks_per_transaction, or run without --single-transaction",
+    );
+  }
+  return details;
+}
+
+/** A cancel by a signal, a failure of strata's own write, or the migration's own failure. */
+function failureCode(
+  err: DbServerErrorFields,
+  at: FailurePoint,
+  ctx: FailureContext,
+): ErrorCode {
+  if (ctx.signal && err.sqlstate === "57014") return signalCode(ctx.signal);
+  if (!at.bookkeeping) return "MIGRATION_FAILED";
+  return err.sqlstate === "42501" ? "PERMISSION_DENIED" : "BOOKKEEPING_FAILED";
 }
 
 function failureMessage(

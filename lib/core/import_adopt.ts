@@ -25,7 +25,7 @@
 
 import { FLYWAY_VERSION_LINE, flywayKey, flywayParts } from "./import_flyway.ts";
 import type { ImportTool } from "./import_common.ts";
-import type { AdoptRow } from "./version_table.ts";
+import type { AdoptRow } from "./version_rows.ts";
 import type { AppliedRow, Migration } from "./types.ts";
 
 /** One row of the other tool's table, every value cast to text except booleans. */

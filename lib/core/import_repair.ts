@@ -9,7 +9,7 @@
 import { StrataError } from "./errors.ts";
 import { compareBig } from "./files.ts";
 import type { AppliedRow, Migration } from "./types.ts";
-import type { RepairChange } from "./version_table.ts";
+import type { RepairChange } from "./version_rows.ts";
 
 /** What `repair` will do: checksums to re-record, and named versions already matching. */
 export interface RepairPlan {

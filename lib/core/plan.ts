@@ -1,6 +1,7 @@
 /**
- * From (migrations, applied rows, target) compute the ordered steps, or a
- * precise error. Pure: no database, no files.
+ * From (migrations, applied rows, target) compute the ordered steps of an
+ * upgrade or a downgrade, or a precise error; `plan_stamp.ts` plans the row
+ * changes of `stamp`. Pure: no database, no files.
  *
  * @module
  */
@@ -118,41 +119,49 @@ export function planUpgrade(
 ): Plan {
   refuseStateProblems(migrations, applied, options);
   const current = currentVersion(applied);
-  const done = new Set(applied.map((r) => r.version));
-  const pending = migrations.filter((m) => !done.has(m.version));
-  let chosen: Migration[];
-  if (target.kind === "head") {
-    chosen = pending;
-  } else if (target.kind === "relative") {
-    if (pending.length < target.steps) {
-      throw new StrataError(
-        "UNKNOWN_TARGET",
-        `Cannot upgrade +${target.steps}: only ${pending.length} migration` +
-          `${pending.length === 1 ? " is" : "s are"} pending`,
-        {
-          hint: pending.length
-            ? `Run "strata upgrade +${pending.length}" or "strata upgrade head"`
-            : undefined,
-        },
-      );
-    }
-    chosen = pending.slice(0, target.steps);
-  } else if (target.kind === "version") {
-    const m = findMigration(migrations, target, "upgrade");
-    if (current !== null && m.version < current && done.has(m.version)) {
-      throw wrongDirection("upgrade", m.versionText, versionLabel(migrations, current));
-    }
-    chosen = pending.filter((p) => p.version <= m.version);
-  } else {
-    throw new StrataError("USAGE", 'Cannot upgrade to "base"', {
-      hint: 'Use "strata downgrade base"',
-    });
-  }
+  const chosen = chooseUpgrade(migrations, applied, target);
   refuseOutOfOrder(chosen, current, migrations, options);
   const steps: Step[] = chosen.map((migration) => ({ kind: "up", migration }));
   const last = chosen.at(-1)?.version ?? null;
   const to = current === null || (last !== null && last > current) ? last : current;
   return { direction: "up", steps, from: current, to };
+}
+
+/** The pending migrations an upgrade to `target` applies, in order. */
+function chooseUpgrade(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+  target: Target,
+): Migration[] {
+  const current = currentVersion(applied);
+  const done = new Set(applied.map((r) => r.version));
+  const pending = migrations.filter((m) => !done.has(m.version));
+  if (target.kind === "head") return pending;
+  if (target.kind === "relative") {
+    if (pending.length < target.steps) throw tooFewPending(target.steps, pending.length);
+    return pending.slice(0, target.steps);
+  }
+  if (target.kind === "version") {
+    const m = findMigration(migrations, target, "upgrade");
+    if (current !== null && m.version < current && done.has(m.version)) {
+      throw wrongDirection("upgrade", m.versionText, versionLabel(migrations, current));
+    }
+    return pending.filter((p) => p.version <= m.version);
+  }
+  throw new StrataError("USAGE", 'Cannot upgrade to "base"', {
+    hint: 'Use "strata downgrade base"',
+  });
+}
+
+function tooFewPending(steps: number, pending: number): StrataError {
+  return new StrataError(
+    "UNKNOWN_TARGET",
+    `Cannot upgrade +${steps}: only ${pending} migration` +
+      `${pending === 1 ? " is" : "s are"} pending`,
+    {
+      hint: pending ? `Run "strata upgrade +${pending}" or "strata upgrade head"` : undefined,
+    },
+  );
 }
 
 function refuseOutOfOrder(
@@ -244,7 +253,11 @@ function downStep(migrations: readonly Migration[], row: AppliedRow): Step {
   return { kind: "down", migration: m };
 }
 
-function findMigration(
+/**
+ * The migration at `target.version`. Throws `UNKNOWN_TARGET` ("Cannot
+ * `verb` to ...") listing the known versions when there is none.
+ */
+export function findMigration(
   migrations: readonly Migration[],
   target: { version: bigint; text: string },
   verb: string,
@@ -271,73 +284,4 @@ function wrongDirection(verb: "upgrade" | "downgrade", to: string, current: stri
     `Cannot ${verb} to ${to}: it is ${relation} the current version ${current}`,
     { hint: `To go there, run "strata ${right} ${to}"` },
   );
-}
-
-/** The row changes `stamp` makes: rows to add, to remove, and interrupted rows to mark applied. */
-export interface StampChange {
-  readonly add: readonly Migration[];
-  readonly remove: readonly AppliedRow[];
-  readonly resolve: readonly Migration[];
-  readonly to: bigint | null;
-}
-
-/**
- * Plan `stamp`: afterwards exactly the migrations at or below the target are
- * recorded as applied (rows above it are removed, interrupted rows at or
- * below it become applied). No SQL of any file runs. Drift is not checked:
- * stamp is how a person records the truth. Throws `UNKNOWN_TARGET`.
- */
-export function planStamp(
-  migrations: readonly Migration[],
-  applied: readonly AppliedRow[],
-  target: Target,
-): StampChange {
-  let limit: bigint | null;
-  if (target.kind === "base") limit = null;
-  else if (target.kind === "head") limit = migrations.at(-1)?.version ?? null;
-  else if (target.kind === "version") limit = findMigration(migrations, target, "stamp").version;
-  else throw new StrataError("USAGE", "Cannot stamp a relative target", { hint: "Give a version" });
-  const within = (v: bigint) => limit !== null && v <= limit;
-  const byVersion = new Map(applied.map((r) => [r.version, r]));
-  return {
-    add: migrations.filter((m) => within(m.version) && !byVersion.has(m.version)),
-    remove: [...applied].filter((r) => !within(r.version)).sort((a, b) =>
-      compareBig(b.version, a.version)
-    ),
-    resolve: migrations.filter((m) => {
-      const state = byVersion.get(m.version)?.state;
-      return within(m.version) && (state === "started" || state === "reverting");
-    }),
-    to: limit,
-  };
-}
-
-/**
- * Applied rows as they would be if exactly the migrations up to `from` had
- * run (for `--dry-run --from`, which makes no connection). `from` is `base`
- * or a version; throws `UNKNOWN_TARGET` for an unknown version.
- */
-export function assumeApplied(migrations: readonly Migration[], from: string): AppliedRow[] {
-  const t = from.trim().toLowerCase();
-  if (t !== "base" && !/^\d+$/.test(t)) {
-    throw new StrataError("USAGE", `Cannot use --from "${from}": not a version`, {
-      hint: "Give --from base, or the version the database is at, e.g. --from 0003",
-    });
-  }
-  const limit = t === "base"
-    ? null
-    : findMigration(migrations, { version: BigInt(t), text: from }, "start from").version;
-  return migrations.filter((m) => limit !== null && m.version <= limit).map((m, i) => ({
-    version: m.version,
-    name: m.name,
-    checksum: m.checksum,
-    state: "applied",
-    statementIndex: null,
-    appliedOrder: i + 1,
-    appliedAt: new Date(0),
-    executionMs: null,
-    appliedBy: "",
-    strataVersion: "",
-    fileHash: null,
-  }));
 }

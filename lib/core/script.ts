@@ -13,19 +13,18 @@
 
 import { substituteEnv } from "./env_subst.ts";
 import { type Header, headerSettings } from "./header_keys.ts";
-import type { StampChange } from "./plan.ts";
+import type { StampChange } from "./plan_stamp.ts";
 import { RESTORE_SESSION, SESSION_SETTINGS } from "./session_sql.ts";
 import type { MigrationFile, Plan, Step } from "./types.ts";
+import { PIN_SEARCH_PATH, type TableContext } from "./version_table.ts";
 import {
-  PIN_SEARCH_PATH,
   renderBatchRecord,
   renderMarkFinished,
   renderMarkStarted,
   renderMarkStatement,
   renderRecord,
   renderStamp,
-  type TableContext,
-} from "./version_table.ts";
+} from "./version_rows.ts";
 
 /** What the rendering needs besides the step. */
 export type ScriptContext = TableContext;

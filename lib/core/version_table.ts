@@ -1,8 +1,9 @@
 /**
  * The version table and its log table: the one owner of their format. Renders
- * the DDL, the upgrade from older formats, every row write (record, stamp,
- * started and statement marks, log rows) and every read. `db/store.ts` only
- * executes these texts, and `--dry-run` prints the same ones.
+ * the DDL, the upgrade from older formats, a log row and every read; the
+ * other row writes (record, stamp, started and statement marks, adoption,
+ * repair) are in `version_rows.ts`, built from the pieces exported here.
+ * `db/store.ts` only executes these texts, and `--dry-run` prints the same ones.
  *
  * Trust: strata's statements must resolve only to PostgreSQL's own objects,
  * whatever objects other roles created and whatever search_path a migration
@@ -16,7 +17,7 @@
  */
 
 import { quoteIdent, quoteLiteral, quoteTable } from "./quote.ts";
-import type { Migration, Step, TableName } from "./types.ts";
+import type { TableName } from "./types.ts";
 
 /** The format this strata writes. 1: strata 0.1.0. 2: reverting state, file_hash, more log kinds. */
 export const TABLE_FORMAT = 2;
@@ -41,15 +42,13 @@ export interface TableContext {
 /** Pins name resolution for the rest of the transaction (see the module comment). */
 export const PIN_SEARCH_PATH = "SET LOCAL search_path = pg_catalog, pg_temp;\n";
 
-const EQ = "OPERATOR(pg_catalog.=)";
-const ELAPSED_MS = "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() " +
-  "OPERATOR(pg_catalog.-) pg_catalog.now()) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4";
-
-function num(v: bigint | number): string {
+/** `v` as a numeric literal cast with a qualified type: `'3'::pg_catalog.numeric`. */
+export function quoteNumeric(v: bigint | number): string {
   return `'${v}'::pg_catalog.numeric`;
 }
 
-function text(v: string | null | undefined): string {
+/** `v` as a text literal cast to `pg_catalog.text`, or `NULL` for null and undefined. */
+export function quoteText(v: string | null | undefined): string {
   return v === null || v === undefined ? "NULL" : `${quoteLiteral(v)}::pg_catalog.text`;
 }
 
@@ -142,7 +141,7 @@ export function renderFormatUpgrade(
 }
 
 /** A row of the log table as strata writes it. */
-interface LogSubject {
+export interface LogSubject {
   readonly version: bigint | null;
   readonly name: string;
   readonly checksum: string | null;
@@ -161,225 +160,13 @@ export function renderLogRow(
 ): string {
   return `INSERT INTO ${quoteTable(ctx.table, "_log")} ` +
     "(version, name, direction, checksum, execution_ms, outcome, detail, strata_version)\n" +
-    `VALUES (${subject.version === null ? "NULL" : num(subject.version)}, ${text(subject.name)}, ` +
-    `'${options.direction}', ${text(subject.checksum)}, ${options.elapsed}, ` +
-    `'${options.outcome ?? "ok"}', ${text(options.detail)}, ${text(ctx.strataVersion)});\n`;
-}
-
-/**
- * The write that records `step` as done inside its own transaction: one
- * statement (a data-modifying CTE) writes both tables, half the parse and
- * plan work of two INSERTs on the hot path of every migration.
- */
-export function renderRecord(step: Step, ctx: TableContext): string {
-  const m = step.migration;
-  const t = quoteTable(ctx.table);
-  const sv = text(ctx.strataVersion);
-  const write = step.kind === "up"
-    ? `WITH done AS (\nINSERT INTO ${t} ` +
-      "(version, name, checksum, state, execution_ms, strata_version, file_hash)\n" +
-      `VALUES (${num(m.version)}, ${text(m.name)}, ${text(m.checksum)}, 'applied', ` +
-      `${ELAPSED_MS}, ${sv}, ${
-        text(m.fileHash)
-      })\nRETURNING version, name, checksum, execution_ms)\n`
-    : `WITH done AS (\nDELETE FROM ${t} WHERE version ${EQ} ${num(m.version)}\n` +
-      `RETURNING version, name, checksum, ${ELAPSED_MS} AS execution_ms)\n`;
-  return write +
-    `INSERT INTO ${quoteTable(ctx.table, "_log")} ` +
-    "(version, name, direction, checksum, execution_ms, outcome, strata_version)\n" +
-    `SELECT version, name, '${step.kind}', checksum, execution_ms, 'ok', ${sv} FROM done;\n`;
-}
-
-/**
- * The write that records every step of a `--single-transaction` batch at
- * its end: one statement for both tables, whatever the number of steps (the
- * steps ran together, so no step has its own duration).
- */
-export function renderBatchRecord(steps: readonly Step[], ctx: TableContext): string {
-  if (steps.length === 0) return "";
-  const t = quoteTable(ctx.table);
-  const sv = text(ctx.strataVersion);
-  const direction = steps[0].kind;
-  const write = direction === "up"
-    ? `WITH done AS (\nINSERT INTO ${t} ` +
-      "(version, name, checksum, state, execution_ms, strata_version, file_hash) VALUES\n" +
-      steps.map(({ migration: m }) =>
-        `(${num(m.version)}, ${text(m.name)}, ${text(m.checksum)}, 'applied', NULL, ${sv}, ` +
-        `${text(m.fileHash)})`
-      ).join(",\n") + "\nRETURNING version, name, checksum)\n"
-    : `WITH done AS (\nDELETE FROM ${t} WHERE version ${EQ} ANY (ARRAY[` +
-      steps.map((s) => num(s.migration.version)).join(", ") +
-      "])\nRETURNING version, name, checksum)\n";
-  return write + `INSERT INTO ${quoteTable(ctx.table, "_log")} ` +
-    "(version, name, direction, checksum, execution_ms, outcome, strata_version)\n" +
-    `SELECT version, name, '${direction}', checksum, NULL, 'ok', ${sv} FROM done ` +
-    `ORDER BY version ${direction === "up" ? "ASC" : "DESC"};\n`;
-}
-
-/**
- * One transaction recording a squash baseline on a database migrated before
- * the squash: the rows it replaces are removed and its own row written, each
- * logged; no SQL of any migration runs.
- */
-export function renderBaselineRecord(
-  baseline: Migration,
-  replaced: ReadonlyArray<
-    { readonly version: bigint; readonly name: string; readonly checksum: string }
-  >,
-  ctx: TableContext,
-): string {
-  const t = quoteTable(ctx.table);
-  const log = (m: LogSubject, detail: string) =>
-    renderLogRow(m, ctx, { direction: "stamp", elapsed: "NULL", detail });
-  let out = "BEGIN;\n" + PIN_SEARCH_PATH +
-    `DELETE FROM ${t} WHERE version OPERATOR(pg_catalog.<=) ${num(baseline.version)};\n`;
-  for (const r of replaced) out += log(r, `replaced by the baseline ${baseline.versionText}`);
-  out += `INSERT INTO ${t} (version, name, checksum, state, strata_version, file_hash)\n` +
-    `VALUES (${num(baseline.version)}, ${text(baseline.name)}, ${text(baseline.checksum)}, ` +
-    `'applied', ${text(ctx.strataVersion)}, ${text(baseline.fileHash)});\n` +
-    log(baseline, "baseline recorded without running its SQL (the database was already there)");
-  return out + "COMMIT;\n";
-}
-
-/** The row changes of a stamp. */
-export interface StampRows {
-  readonly add: readonly Migration[];
-  readonly remove: ReadonlyArray<
-    { readonly version: bigint; readonly name: string; readonly checksum: string }
-  >;
-  readonly resolve: readonly Migration[];
-}
-
-/** One transaction recording a stamp: rows added, removed and resolved, each logged. */
-export function renderStamp(change: StampRows, ctx: TableContext): string {
-  const t = quoteTable(ctx.table);
-  const log = (m: LogSubject, detail: string) =>
-    renderLogRow(m, ctx, { direction: "stamp", elapsed: "NULL", detail });
-  let out = "BEGIN;\n" + PIN_SEARCH_PATH;
-  for (const r of change.remove) {
-    out += `DELETE FROM ${t} WHERE version ${EQ} ${num(r.version)};\n` + log(r, "row removed");
-  }
-  for (const m of change.resolve) {
-    out += `UPDATE ${t} SET state = 'applied', statement_index = NULL, checksum = ` +
-      `${text(m.checksum)} WHERE version ${EQ} ${num(m.version)};\n` +
-      log(m, "interrupted row marked applied");
-  }
-  for (const m of change.add) {
-    out += `INSERT INTO ${t} (version, name, checksum, state, strata_version, file_hash)\n` +
-      `VALUES (${num(m.version)}, ${text(m.name)}, ${text(m.checksum)}, 'applied', ` +
-      `${text(ctx.strataVersion)}, ${text(m.fileHash)});\n` + log(m, "row added");
-  }
-  return out + "COMMIT;\n";
-}
-
-/** A row adoption records: the migration, its state, and the log detail naming the source. */
-export interface AdoptRow {
-  readonly migration: Migration;
-  readonly state: "applied" | "started";
-  readonly detail: string;
-}
-
-/**
- * One transaction recording another tool's applied versions (`import
- * --adopt`), each with an `adopt` log row. A `started` row (the other tool
- * stopped midway) has no statement index: where it stopped is unknown.
- */
-export function renderAdopt(rows: readonly AdoptRow[], ctx: TableContext): string {
-  const t = quoteTable(ctx.table);
-  let out = "BEGIN;\n" + PIN_SEARCH_PATH;
-  for (const { migration: m, state, detail } of rows) {
-    out += `INSERT INTO ${t} (version, name, checksum, state, strata_version, file_hash)\n` +
-      `VALUES (${num(m.version)}, ${text(m.name)}, ${text(m.checksum)}, '${state}', ` +
-      `${text(ctx.strataVersion)}, ${text(m.fileHash)});\n` +
-      renderLogRow(m, ctx, { direction: "adopt", elapsed: "NULL", detail });
-  }
-  return out + "COMMIT;\n";
-}
-
-/** A checksum `repair` re-records: the migration (with its current checksum) and the old one. */
-export interface RepairChange {
-  readonly migration: Migration;
-  readonly before: string;
-}
-
-/** One transaction re-recording the checksums of `changes`, each with a `repair` log row. */
-export function renderRepair(changes: readonly RepairChange[], ctx: TableContext): string {
-  const t = quoteTable(ctx.table);
-  let out = "BEGIN;\n" + PIN_SEARCH_PATH;
-  for (const { migration: m, before } of changes) {
-    out += `UPDATE ${t} SET checksum = ${text(m.checksum)}, file_hash = ${text(m.fileHash)} ` +
-      `WHERE version ${EQ} ${num(m.version)};\n` +
-      renderLogRow(m, ctx, {
-        direction: "repair",
-        elapsed: "NULL",
-        detail: `checksum ${before} -> ${m.checksum}`,
-      });
-  }
-  return out + "COMMIT;\n";
-}
-
-/**
- * The autocommit write that marks a statement-by-statement step as started
- * before its first statement: the row is inserted as `started` (up) or
- * flagged `reverting` (down), so an interruption stays visible and says
- * which way it was going.
- */
-export function renderMarkStarted(step: Step, ctx: TableContext): string {
-  const m = step.migration;
-  const t = quoteTable(ctx.table);
-  if (step.kind === "down") {
-    return `UPDATE ${t} SET state = 'reverting', statement_index = 0 ` +
-      `WHERE version ${EQ} ${num(m.version)};\n`;
-  }
-  return `INSERT INTO ${t} ` +
-    "(version, name, checksum, state, statement_index, strata_version, file_hash)\n" +
-    `VALUES (${num(m.version)}, ${text(m.name)}, ${text(m.checksum)}, 'started', 0, ` +
-    `${text(ctx.strataVersion)}, ${text(m.fileHash)});\n`;
-}
-
-/**
- * The write recording that statement `index` (0-based) is about to run. It
- * may run inside the file's own open transaction, so it is fully qualified.
- */
-export function renderMarkStatement(step: Step, index: number, ctx: TableContext): string {
-  return `UPDATE ${quoteTable(ctx.table)} SET statement_index = ${index} ` +
-    `WHERE version ${EQ} ${num(step.migration.version)};\n`;
-}
-
-/** The transaction that finishes a statement-by-statement step: final row state and log. */
-export function renderMarkFinished(
-  step: Step,
-  elapsedMs: number | null,
-  ctx: TableContext,
-): string {
-  const m = step.migration;
-  const t = quoteTable(ctx.table);
-  const ms = elapsedMs === null ? "NULL" : `${Math.round(elapsedMs)}`;
-  const write = step.kind === "up"
-    ? `UPDATE ${t} SET state = 'applied', statement_index = NULL, applied_at = pg_catalog.now(), ` +
-      `execution_ms = ${ms} WHERE version ${EQ} ${num(m.version)};\n`
-    : `DELETE FROM ${t} WHERE version ${EQ} ${num(m.version)};\n`;
-  return "BEGIN;\n" + PIN_SEARCH_PATH + write +
-    renderLogRow(m, ctx, { direction: step.kind, elapsed: ms }) + "COMMIT;\n";
-}
-
-/** The autocommit log row of a failed step, written after its rollback. */
-export function renderFailureLog(
-  step: Step,
-  failure: { readonly ms: number; readonly detail: string },
-  ctx: TableContext,
-): string {
-  return renderLogRow(step.migration, ctx, {
-    direction: step.kind,
-    elapsed: `${Math.round(failure.ms)}`,
-    outcome: "failed",
-    detail: failure.detail,
-  });
-}
-
-/** Where an interrupted statement-by-statement step really stopped, after a rollback. */
-export function renderMarkInterruptedAt(step: Step, index: number, ctx: TableContext): string {
-  return renderMarkStatement(step, index, ctx);
+    `VALUES (${subject.version === null ? "NULL" : quoteNumeric(subject.version)}, ${
+      quoteText(subject.name)
+    }, ` +
+    `'${options.direction}', ${quoteText(subject.checksum)}, ${options.elapsed}, ` +
+    `'${options.outcome ?? "ok"}', ${quoteText(options.detail)}, ${
+      quoteText(ctx.strataVersion)
+    });\n`;
 }
 
 /** A query with its parameters (each typed by a cast in the text). */

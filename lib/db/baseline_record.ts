@@ -7,7 +7,8 @@
 
 import { type BaselineView, resolveBaseline } from "../core/baseline.ts";
 import type { AppliedRow, Db, Migration } from "../core/types.ts";
-import { renderBaselineRecord, type TableContext } from "../core/version_table.ts";
+import type { TableContext } from "../core/version_table.ts";
+import { renderBaselineRecord } from "../core/version_rows.ts";
 import { ensureTables } from "./store.ts";
 
 /** The rows as the baseline sees them (`resolveBaseline`). */

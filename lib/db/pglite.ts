@@ -44,14 +44,7 @@ export async function createPgliteDb(
     });
   } catch (err) {
     lock?.release();
-    throw new StrataError(
-      "CONNECTION_FAILED",
-      `Cannot open ${target.display}: ${(err as Error).message}`,
-      {
-        hint: "Check that the directory is writable and holds a PGlite data directory (or is new)",
-        cause: err,
-      },
-    );
+    throw openError(target, err);
   }
   const db = pgliteDb(pg, {
     display: target.display,
@@ -66,6 +59,17 @@ export async function createPgliteDb(
   });
   INSTANCES.set(db, pg);
   return db;
+}
+
+function openError(target: EmbeddedOptions, cause: unknown): StrataError {
+  return new StrataError(
+    "CONNECTION_FAILED",
+    `Cannot open ${target.display}: ${(cause as Error).message}`,
+    {
+      hint: "Check that the directory is writable and holds a PGlite data directory (or is new)",
+      cause,
+    },
+  );
 }
 
 const INSTANCES = new WeakMap<Db, PGlite>();
@@ -92,35 +96,20 @@ export function pgliteDb(
     readonly close?: () => Promise<void>;
   },
 ): Db {
-  const target = { display: options.display };
-  const notice = options.onNotice;
-  const withNotice = notice
-    ? {
-      onNotice: (n: { severity?: string; message?: string }) =>
-        notice(`${n.severity}: ${n.message}`),
-    }
-    : {};
-  let closed = false;
+  const state = { display: options.display, closed: false };
+  const withNotice = noticeOption(options.onNotice);
   const db: Db = {
-    async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-      if (closed) throw closedError(target);
-      try {
+    query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+      return callPglite(state, async () => {
         const r = await pg.query<T>(text, [...params], { ...withNotice, parsers: PARSERS });
         return r.rows;
-      } catch (err) {
-        throw asServerError(err);
-      }
+      });
     },
     async runScript(text: string): Promise<void> {
-      if (closed) throw closedError(target);
-      try {
-        await pg.exec(text, withNotice);
-      } catch (err) {
-        throw asServerError(err);
-      }
+      await callPglite(state, () => pg.exec(text, withNotice));
     },
     async transactionStatus() {
-      if (closed) throw closedError(target);
+      if (state.closed) throw closedError(state);
       // PGlite's clock ticks too coarsely for the timestamp probe (a BEGIN and the probe
       // often share a tick), but it knows whether a block is open.
       if (!pg.isInTransaction()) return "idle";
@@ -130,17 +119,44 @@ export function pgliteDb(
       // A statement inside this process cannot be cancelled from outside it; the
       // runner stops before the next statement instead.
     },
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      try {
-        await options.close?.();
-      } catch {
-        // Closing is best effort: the process is ending either way.
-      }
-    },
+    close: () => closeOnce(state, options.close),
   };
   return db;
+}
+
+/** Mark the `Db` closed and run its `close` the first time only; never throws. */
+async function closeOnce(
+  state: { closed: boolean },
+  close: (() => Promise<void>) | undefined,
+): Promise<void> {
+  if (state.closed) return;
+  state.closed = true;
+  try {
+    await close?.();
+  } catch {
+    // Closing is best effort: the process is ending either way.
+  }
+}
+
+/** PGlite's notice option for `onNotice` (as `"<severity>: <message>"`), or none. */
+function noticeOption(
+  onNotice: ((message: string) => void) | undefined,
+): { onNotice?: (n: { severity?: string; message?: string }) => void } {
+  if (!onNotice) return {};
+  return { onNotice: (n) => onNotice(`${n.severity}: ${n.message}`) };
+}
+
+/** Run one PGlite call unless the `Db` is closed; its server errors become `DbServerError`s. */
+async function callPglite<T>(
+  state: { readonly display: string; readonly closed: boolean },
+  work: () => Promise<T>,
+): Promise<T> {
+  if (state.closed) throw closedError(state);
+  try {
+    return await work();
+  } catch (err) {
+    throw asServerError(err);
+  }
 }
 
 /** Every call after `close()` throws this. */

@@ -31,7 +31,7 @@ import {
   stepFile,
 } from "../core/script.ts";
 import type { Db, Plan, Step } from "../core/types.ts";
-import { renderFailureLog, renderMarkFinished, renderMarkStarted } from "../core/version_table.ts";
+import { renderFailureLog, renderMarkFinished, renderMarkStarted } from "../core/version_rows.ts";
 
 /** Progress of a run, for output. */
 export type RunEvent =

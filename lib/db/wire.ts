@@ -12,7 +12,8 @@ import type { ConnectionOptions } from "../core/database_url.ts";
 import type { Db, TransactionStatus } from "../core/types.ts";
 import { extendedQuery, simpleQuery, terminateMessage } from "./wire_codec.ts";
 import { encodeParam } from "./wire_values.ts";
-import { closedError, isStatementError, lostError } from "./wire_errors.ts";
+import { closedError, lostError } from "./connection_errors.ts";
+import { isStatementError } from "./wire_errors.ts";
 import { isDbServerError } from "../core/db_error.ts";
 import { exchange, type NoticeSink, openSession, type Session, watchIdle } from "./wire_session.ts";
 import { sendCancelRequest } from "./wire_socket.ts";
@@ -80,69 +81,90 @@ function noticeSink(onNotice: ((message: string) => void) | undefined): NoticeSi
  * order, and remembers a loss or a close so that every later call fails fast.
  */
 function createSessionKeeper(conn: ConnectionOptions, notice: NoticeSink) {
-  let session: Session | null = null;
-  let connecting: Promise<Session> | null = null;
-  let lost: unknown = null;
-  let closed = false;
-  let busy = false;
+  const k: KeeperState = {
+    conn,
+    notice,
+    session: null,
+    connecting: null,
+    lost: null,
+    closed: false,
+    busy: false,
+  };
   let queue: Promise<unknown> = Promise.resolve();
-
-  function connect(): Promise<Session> {
-    connecting ??= openSession(conn, notice).then((s) => {
-      if (closed) s.transport.close();
-      return session = s;
-    }, (err) => {
-      connecting = null;
-      throw err;
-    });
-    return connecting;
-  }
-
-  function loseSession(s: Session, err: unknown): void {
-    lost ??= err;
-    s.transport.close();
-  }
-
-  async function runNow<T>(work: (s: Session) => Promise<T>): Promise<T> {
-    if (closed) throw closedError(conn);
-    if (lost) throw lostError(conn, lost);
-    const s = session ?? await connect();
-    busy = true;
-    try {
-      return await work(s);
-    } catch (err) {
-      if (isStatementError(err)) throw err;
-      loseSession(s, err);
-      // The server's own FATAL error (57P01 when terminated) is this call's error, so
-      // that the caller can say which statement it ended; a dropped socket is a loss.
-      throw isDbServerError(err) ? err : lostError(conn, err);
-    } finally {
-      busy = false;
-      if (!lost && !closed) watchIdle(s, notice, (err) => loseSession(s, err));
-    }
-  }
-
   return {
     /** Run `work` after every earlier call; a failure other than an ERROR loses the session. */
     run<T>(work: (s: Session) => Promise<T>): Promise<T> {
-      const result = queue.then(() => runNow(work));
+      const result = queue.then(() => runNow(k, work));
       queue = result.catch(() => {});
       return result;
     },
     /** The BackendKeyData of a session with a call running, else null (nothing to cancel). */
     runningKey(): { pid: number; secret: number } | null {
-      return busy && !lost && !closed ? session?.key ?? null : null;
+      return k.busy && !k.lost && !k.closed ? k.session?.key ?? null : null;
     },
     /** Terminate and close, bounded in time; never throws. */
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      const s = session ?? await settleWithin(connecting, 3000);
-      if (!s) return;
-      if (!busy && !lost) await settleWithin(s.transport.write(terminateMessage()), 1000);
-      s.transport.close();
-    },
+    close: () => closeKeeper(k),
   };
+}
+
+/** The keeper's session or the connect under way, and whether it is lost or closed. */
+interface KeeperState {
+  readonly conn: ConnectionOptions;
+  readonly notice: NoticeSink;
+  session: Session | null;
+  connecting: Promise<Session> | null;
+  lost: unknown;
+  closed: boolean;
+  /** A call is running on the session (so there is something to cancel, and no idle watch). */
+  busy: boolean;
+}
+
+/** The session, opened once; a failed attempt is forgotten so that the next call tries again. */
+function connect(k: KeeperState): Promise<Session> {
+  k.connecting ??= openSession(k.conn, k.notice).then((s) => {
+    if (k.closed) s.transport.close();
+    return k.session = s;
+  }, (err) => {
+    k.connecting = null;
+    throw err;
+  });
+  return k.connecting;
+}
+
+/** Remember the first loss and drop the socket: no later call reconnects. */
+function loseSession(k: KeeperState, s: Session, err: unknown): void {
+  k.lost ??= err;
+  s.transport.close();
+}
+
+/** Run `work` on the session now (connecting first when needed), or fail fast. */
+async function runNow<T>(k: KeeperState, work: (s: Session) => Promise<T>): Promise<T> {
+  if (k.closed) throw closedError(k.conn);
+  if (k.lost) throw lostError(k.conn, k.lost);
+  const s = k.session ?? await connect(k);
+  k.busy = true;
+  try {
+    return await work(s);
+  } catch (err) {
+    if (isStatementError(err)) throw err;
+    loseSession(k, s, err);
+    // The server's own FATAL error (57P01 when terminated) is this call's error, so
+    // that the caller can say which statement it ended; a dropped socket is a loss.
+    throw isDbServerError(err) ? err : lostError(k.conn, err);
+  } finally {
+    k.busy = false;
+    if (!k.lost && !k.closed) watchIdle(s, k.notice, (err) => loseSession(k, s, err));
+  }
+}
+
+/** Terminate (unless a call is running or the session is lost) and close; never throws. */
+async function closeKeeper(k: KeeperState): Promise<void> {
+  if (k.closed) return;
+  k.closed = true;
+  const s = k.session ?? await settleWithin(k.connecting, 3000);
+  if (!s) return;
+  if (!k.busy && !k.lost) await settleWithin(s.transport.write(terminateMessage()), 1000);
+  s.transport.close();
 }
 
 /** Wait for `pending` at most `ms`; its value, or null on timeout or failure. Never throws. */

@@ -1,10 +1,11 @@
 /**
- * The wire driver's errors, mapped the way `db/postgres.ts` maps
+ * The wire driver's errors, mapped the way `db/postgres_errors.ts` maps
  * postgres.js's: ErrorResponse fields → `DbServerError`; startup and
- * authentication failures, socket failures and lost sessions → StrataErrors
- * naming `conn.display` (which is already redacted). No message here ever
- * holds the password: messages are built from the server's text, the
- * display string and fixed words.
+ * authentication failures and socket failures → StrataErrors naming
+ * `conn.display` (which is already redacted). A lost or closed session
+ * throws the errors of `connection_errors.ts`, shared with postgres.js. No
+ * message here ever holds the password: messages are built from the
+ * server's text, the display string and fixed words.
  *
  * @module
  */
@@ -17,20 +18,12 @@ import {
   parsePosition,
 } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
+import { SOCKET_FAILURES } from "./connection_errors.ts";
 
 /** Socket-level failures in words, by error code (Deno's `err.code`, or the driver's own). */
 const CONNECTION_CODES: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused (is the server running and listening there?)",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed (try again later)",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  ETIMEDOUT: "connection timed out",
-  ECONNRESET: "connection reset by the server",
+  ...SOCKET_FAILURES,
   EPIPE: "connection reset by the server",
-  CONNECT_TIMEOUT: "connection timed out",
-  CONNECTION_CLOSED: "the server closed the connection",
-  ENOENT: "no socket file there (is the server running?)",
 };
 
 /** An ErrorResponse (fields keyed by their one-letter code) as a `DbServerError`. */
@@ -119,25 +112,4 @@ export function authError(conn: ConnectionOptions, why: string, hint?: string): 
   return new StrataError("AUTH_FAILED", `Cannot connect to ${conn.display}: ${why}`, {
     hint: hint ?? "Check the user name and password (the password is never printed)",
   });
-}
-
-/** Every call after the session ended (terminated, crashed, socket gone) throws this. */
-export function lostError(conn: ConnectionOptions, cause: unknown): StrataError {
-  return new StrataError(
-    "CONNECTION_FAILED",
-    `Cannot continue on ${conn.display}: the connection to the server was lost`,
-    {
-      hint: "The server ended the session; whatever was in its transaction was rolled back",
-      cause,
-    },
-  );
-}
-
-/** Every call after `close()` throws this. */
-export function closedError(conn: ConnectionOptions): StrataError {
-  return new StrataError(
-    "CONNECTION_FAILED",
-    `Cannot continue on ${conn.display}: the connection was closed`,
-    { hint: "close() ended this session; open a new one" },
-  );
 }

@@ -1,0 +1,46 @@
+/**
+ * Errors both server drivers (`postgres.ts` over postgres.js and the wire
+ * driver) throw alike: a session that was lost or closed, and socket-level
+ * failures in words. Messages name `conn.display` (already redacted) and
+ * fixed words only.
+ *
+ * @module
+ */
+
+import type { ConnectionOptions } from "../core/database_url.ts";
+import { StrataError } from "../core/errors.ts";
+
+/** Socket-level failures in words, by error code (Deno's `err.code`, or the driver's own). */
+export const SOCKET_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused (is the server running and listening there?)",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed (try again later)",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
+  ECONNRESET: "connection reset by the server",
+  CONNECT_TIMEOUT: "connection timed out",
+  CONNECTION_CLOSED: "the server closed the connection",
+  ENOENT: "no socket file there (is the server running?)",
+};
+
+/** Every call after the session ended (terminated, crashed, socket gone) throws this. */
+export function lostError(conn: ConnectionOptions, cause: unknown): StrataError {
+  return new StrataError(
+    "CONNECTION_FAILED",
+    `Cannot continue on ${conn.display}: the connection to the server was lost`,
+    {
+      hint: "The server ended the session; whatever was in its transaction was rolled back",
+      cause,
+    },
+  );
+}
+
+/** Every call after `close()` throws this. */
+export function closedError(conn: ConnectionOptions): StrataError {
+  return new StrataError(
+    "CONNECTION_FAILED",
+    `Cannot continue on ${conn.display}: the connection was closed`,
+    { hint: "close() ended this session; open a new one" },
+  );
+}
