@@ -10,6 +10,7 @@
  */
 
 import postgres from "postgres";
+import type { Db } from "../lib/core/types.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const NAME_GUARD = /^strata_test_[a-z0-9_]+$/;
@@ -328,4 +329,31 @@ export async function schemaFingerprint(sql: postgres.Sql): Promise<string> {
     UNION ALL SELECT 'trg ' || tgname FROM pg_trigger WHERE NOT tgisinternal
     ORDER BY 1`);
   return rows.map((r) => r.x).join("\n");
+}
+
+/** Apply `script` with `psql -v ON_ERROR_STOP=1 -f -`, as README says; throws with psql's stderr. */
+export async function applyWithPsql(url: string, script: string): Promise<void> {
+  const child = new Deno.Command("psql", {
+    args: ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) throw new Error(`psql failed: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/** Open strata's default driver on `url`, run `fn`, close whatever happens. */
+export async function withDb(url: string, fn: (db: Db) => Promise<void>): Promise<void> {
+  const { parseDatabaseUrl } = await import("../lib/core/database_url.ts");
+  const { createWireDb } = await import("../lib/db/wire.ts");
+  const db = createWireDb(parseDatabaseUrl(url, "test"));
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
 }

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { lockKey } from "../lib/db/session.ts";
-import { runCli, serverTest, tempMigrations, type TestDb, withTestDb } from "./_helpers.ts";
+import {
+  applyWithPsql,
+  runCli,
+  serverTest,
+  tempMigrations,
+  type TestDb,
+  withTestDb,
+} from "./_helpers.ts";
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;
 
@@ -43,17 +50,7 @@ async function snapshot(sql: postgres.Sql): Promise<Record<string, unknown>> {
 }
 
 async function psql(db: TestDb, script: string): Promise<void> {
-  const child = new Deno.Command("psql", {
-    args: ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url, "-f", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const out = await child.output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  await applyWithPsql(db.url, script);
 }
 
 async function scriptOf(args: string[]): Promise<string> {

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runCli, serverTest, type TestDb } from "./_helpers.ts";
+import { applyWithPsql, runCli, serverTest, type TestDb } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;
 const FIXTURE = new URL("./fixtures/format1/strata_tables.sql", import.meta.url).pathname;
@@ -88,17 +88,7 @@ serverTest(
       /COMMENT ON TABLE "public"\."strata_migrations" IS 'strata version table, format 2'/,
     );
     assert.equal(await comment(db), "strata version table, format 1", "a dry run changes nothing");
-    const psql = new Deno.Command("psql", {
-      args: ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url, "-f", "-"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = psql.stdin.getWriter();
-    await w.write(new TextEncoder().encode(script.stdout));
-    await w.close();
-    const out = await psql.output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    await applyWithPsql(db.url, script.stdout);
     assert.equal(await comment(db), "strata version table, format 2");
     const status = await cli(db, ["status"]);
     assert.match(status.stdout, /current: {2}0004/);

@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
-import { parseDatabaseUrl } from "../lib/core/database_url.ts";
-import type { Db } from "../lib/core/types.ts";
-import { createWireDb } from "../lib/db/wire.ts";
 import { loadMigrations } from "../lib/core/files.ts";
 import { planUpgrade } from "../lib/core/plan.ts";
 import { type RunEvent, runPlan } from "../lib/db/runner.ts";
 import { ensureTables, readState } from "../lib/db/store.ts";
-import { serverTest } from "./_helpers.ts";
+import { serverTest, withDb } from "./_helpers.ts";
 
 const table = { schema: "public", name: "strata_migrations" };
-
-async function withDb(url: string, fn: (db: Db) => Promise<void>): Promise<void> {
-  const db = createWireDb(parseDatabaseUrl(url, "test"));
-  try {
-    await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 serverTest(
   "runPlan() applies steps with events and records rows readState() returns",

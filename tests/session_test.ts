@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
-import { parseDatabaseUrl } from "../lib/core/database_url.ts";
-import type { Db } from "../lib/core/types.ts";
-import { createWireDb } from "../lib/db/wire.ts";
 import postgres from "postgres";
 import { StrataError } from "../lib/core/errors.ts";
 import { acquireLock, lockKey, prepareSession, releaseLock } from "../lib/db/session.ts";
-import { runCli, serverTest } from "./_helpers.ts";
+import { runCli, serverTest, withDb } from "./_helpers.ts";
 
 const table = { schema: "public", name: "strata_migrations" };
-
-async function withDb(url: string, fn: (db: Db) => Promise<void>): Promise<void> {
-  const db = createWireDb(parseDatabaseUrl(url, "test"));
-  try {
-    await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 serverTest("acquireLock() waits, then names the holder with LOCK_TIMEOUT", async (t) => {
   const key = await lockKey(table);

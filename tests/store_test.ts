@@ -1,20 +1,8 @@
 import assert from "node:assert/strict";
-import { parseDatabaseUrl } from "../lib/core/database_url.ts";
-import { createPostgresDb } from "../lib/db/postgres.ts";
 import { ensureTables, readState } from "../lib/db/store.ts";
-import type { Db } from "../lib/core/types.ts";
-import { runCli, serverTest } from "./_helpers.ts";
+import { runCli, serverTest, withDb } from "./_helpers.ts";
 
 const table = { schema: "public", name: "strata_migrations" };
-
-async function withDb(url: string, fn: (db: Db) => Promise<void>): Promise<void> {
-  const db = createPostgresDb(parseDatabaseUrl(url, "test"));
-  try {
-    await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 serverTest(
   "readState() creates nothing; ensureTables() creates both tables once",

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import {
+  applyWithPsql,
   finishCli,
   runCli,
   serverTest,
@@ -234,17 +235,7 @@ serverTest(
       try {
         const script = await runCli(["--dir", dir, "upgrade", "--dry-run", "--from", "base"]);
         assert.equal(script.code, 0, script.stderr);
-        const psql = new Deno.Command("psql", {
-          args: ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url, "-f", "-"],
-          stdin: "piped",
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        const w = psql.stdin.getWriter();
-        await w.write(new TextEncoder().encode(script.stdout));
-        await w.close();
-        const out = await psql.output();
-        assert.ok(out.success, new TextDecoder().decode(out.stderr));
+        await applyWithPsql(db.url, script.stdout);
         assert.deepEqual(await bodyRuns(db), { "up 1": 1, "up 2": 1, "up 2 end": 1, "up 3": 1 });
         const calls = await db.sql.unsafe("SELECT what FROM public.planted_calls");
         assert.deepEqual(calls.map((c) => c.what), [], "a planted shadow ran");
