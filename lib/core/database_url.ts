@@ -9,9 +9,9 @@
 
 import { StrataError } from "./errors.ts";
 import { redactUrl } from "./quote.ts";
+import { parseConnectTimeout, parsePort, parseSslMode, type SslMode } from "./connection_values.ts";
 
-/** libpq's sslmode values. */
-export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+export type { SslMode };
 
 /** Everything needed to open a server connection. `password` never reaches output. */
 export interface ConnectionOptions {
@@ -87,14 +87,6 @@ export type DatabaseSource =
   | { readonly kind: "env" }
   | { readonly kind: "none" };
 
-const SSL_MODES: readonly SslMode[] = [
-  "disable",
-  "allow",
-  "prefer",
-  "require",
-  "verify-ca",
-  "verify-full",
-];
 const URL_PARAMS = [
   "sslmode",
   "host",
@@ -277,36 +269,4 @@ function sessionParams(
 
 function withSocket(o: Omit<ConnectionOptions, "socketDir">): ConnectionOptions {
   return o.host.startsWith("/") ? { ...o, socketDir: o.host } : o;
-}
-
-function parsePort(value: string, origin: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
-    throw new StrataError("BAD_DATABASE_URL", `Cannot use port "${value}" from ${origin}`, {
-      hint: "A port is a number from 1 to 65535",
-    });
-  }
-  return port;
-}
-
-function parseSslMode(value: string, origin: string): SslMode {
-  if ((SSL_MODES as readonly string[]).includes(value)) return value as SslMode;
-  throw new StrataError("BAD_DATABASE_URL", `Cannot use sslmode "${value}" from ${origin}`, {
-    hint: `sslmode is one of ${SSL_MODES.join(", ")}`,
-  });
-}
-
-function parseConnectTimeout(value: string | undefined, origin: string): number {
-  if (value === undefined || value === "") return 10;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new StrataError(
-      "BAD_DATABASE_URL",
-      `Cannot use connect_timeout "${value}" from ${origin}`,
-      {
-        hint: "connect_timeout is a whole number of seconds",
-      },
-    );
-  }
-  return n;
 }

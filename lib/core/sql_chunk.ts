@@ -9,6 +9,7 @@
  * @module
  */
 
+import { advanceCursor } from "./sql_chars.ts";
 import { classifyWords, type StatementKind } from "./sql_classify.ts";
 
 /** How many words (and marks) a chunk keeps: enough for every classification rule. */
@@ -148,4 +149,61 @@ export function classifyChunk(st: ChunkState): StatementKind {
   if (st.hasMeta) return "psql-meta";
   if (st.words[0] === "COPY" && st.hasFromStdin) return "psql-copy";
   return classifyWords(st.sig);
+}
+
+/**
+ * One chunk of the input. Chunks partition the input: concatenating
+ * `text.slice(start, end)` of every chunk gives back the input exactly.
+ */
+export interface Statement {
+  /** UTF-16 index where the chunk starts (just after the previous terminator). */
+  readonly start: number;
+  /** UTF-16 index just after the terminating `;`, or the end of the text. */
+  readonly end: number;
+  /** UTF-16 index of the first token (equal to `end` for an empty chunk). */
+  readonly sqlStart: number;
+  /** 1-based line of the first token. */
+  readonly line: number;
+  /** 1-based column of the first token, counted in code points. */
+  readonly column: number;
+  /** UTF-8 byte offset of the first token. */
+  readonly byteOffset: number;
+  /** True when the chunk holds only white space, comments and at most a `;`. */
+  readonly isEmpty: boolean;
+  readonly kind: StatementKind;
+  /** Upper-cased bare words of the statement, the first 64 of them. */
+  readonly words: readonly string[];
+  /**
+   * Tokens with comments dropped and white space outside literals folded to
+   * one space. The parts of a string continued across a newline (`'a'` LF
+   * `'b'`) count as tokens here: they are joined by one space.
+   */
+  readonly normalized: string;
+}
+
+/** A chunk as the scan ends it: its state and the index just after its terminator. */
+export type RawChunk = { state: ChunkState; end: number };
+
+/** The statements of `text` from its raw chunks, with positions and kinds. */
+export function finishChunks(text: string, raw: readonly RawChunk[]): Statement[] {
+  const out: Statement[] = [];
+  const cursor = { index: 0, line: 1, column: 1, byte: 0 };
+  for (const { state, end } of raw) {
+    const isEmpty = state.tokenCount === 0 || (state.tokenCount === 1 && state.onlySemicolon);
+    const sqlStart = isEmpty ? end : state.sqlStart;
+    advanceCursor(text, cursor, isEmpty ? state.start : sqlStart);
+    out.push({
+      start: state.start,
+      end,
+      sqlStart,
+      line: cursor.line,
+      column: cursor.column,
+      byteOffset: cursor.byte,
+      isEmpty,
+      kind: isEmpty ? "sql" : classifyChunk(state),
+      words: state.words,
+      normalized: isEmpty ? "" : normalizedText(state, text),
+    });
+  }
+  return out;
 }

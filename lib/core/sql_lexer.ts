@@ -14,14 +14,13 @@
  * expected with LF line ends (the caller turns CRLF and CR into LF); a CR is
  * read as white space. This module holds the scan and the token lexers;
  * `sql_chars.ts` reads characters, `sql_chunk.ts` gathers each chunk and
- * `sql_classify.ts` classifies it by its words.
+ * turns it into a `Statement`, `sql_classify.ts` classifies it by its words.
  *
  * @module
  */
 
 import { StrataError } from "./errors.ts";
 import {
-  advanceCursor,
   BITS,
   closingEscapeQuote,
   closingQuote,
@@ -40,45 +39,17 @@ import {
 } from "./sql_chars.ts";
 import {
   type ChunkState,
-  classifyChunk,
+  finishChunks,
   newChunk,
-  normalizedText,
   notePunctuation,
   noteQuotedIdentifier,
   noteWord,
   pushToken,
+  type RawChunk,
+  type Statement,
 } from "./sql_chunk.ts";
-import type { StatementKind } from "./sql_classify.ts";
 
-/**
- * One chunk of the input. Chunks partition the input: concatenating
- * `text.slice(start, end)` of every chunk gives back the input exactly.
- */
-export interface Statement {
-  /** UTF-16 index where the chunk starts (just after the previous terminator). */
-  readonly start: number;
-  /** UTF-16 index just after the terminating `;`, or the end of the text. */
-  readonly end: number;
-  /** UTF-16 index of the first token (equal to `end` for an empty chunk). */
-  readonly sqlStart: number;
-  /** 1-based line of the first token. */
-  readonly line: number;
-  /** 1-based column of the first token, counted in code points. */
-  readonly column: number;
-  /** UTF-8 byte offset of the first token. */
-  readonly byteOffset: number;
-  /** True when the chunk holds only white space, comments and at most a `;`. */
-  readonly isEmpty: boolean;
-  readonly kind: StatementKind;
-  /** Upper-cased bare words of the statement, the first 64 of them. */
-  readonly words: readonly string[];
-  /**
-   * Tokens with comments dropped and white space outside literals folded to
-   * one space. The parts of a string continued across a newline (`'a'` LF
-   * `'b'`) count as tokens here: they are joined by one space.
-   */
-  readonly normalized: string;
-}
+export type { Statement };
 
 /** Options for error messages: the file the text came from. */
 export interface LexOptions {
@@ -119,8 +90,6 @@ export function findLineComments(text: string, options: LexOptions = {}): number
   scanChunks({ text, file: options.file, comments });
   return comments;
 }
-
-type RawChunk = { state: ChunkState; end: number };
 
 function scanChunks(sc: Scan): RawChunk[] {
   const text = sc.text;
@@ -306,27 +275,4 @@ function lexPrefixed(sc: Scan, st: ChunkState, i: number): number {
   if (quote === 39) return lexString(sc, st, i, PLAIN);
   if (quote === 34) return lexQuotedIdentifier(sc, st, i, i + 2);
   return -1;
-}
-
-function finishChunks(text: string, raw: readonly RawChunk[]): Statement[] {
-  const out: Statement[] = [];
-  const cursor = { index: 0, line: 1, column: 1, byte: 0 };
-  for (const { state, end } of raw) {
-    const isEmpty = state.tokenCount === 0 || (state.tokenCount === 1 && state.onlySemicolon);
-    const sqlStart = isEmpty ? end : state.sqlStart;
-    advanceCursor(text, cursor, isEmpty ? state.start : sqlStart);
-    out.push({
-      start: state.start,
-      end,
-      sqlStart,
-      line: cursor.line,
-      column: cursor.column,
-      byteOffset: cursor.byte,
-      isEmpty,
-      kind: isEmpty ? "sql" : classifyChunk(state),
-      words: state.words,
-      normalized: isEmpty ? "" : normalizedText(state, text),
-    });
-  }
-  return out;
 }
