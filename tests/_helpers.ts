@@ -10,6 +10,7 @@
  */
 
 import postgres from "postgres";
+import { lockKey } from "../lib/db/session.ts";
 import type { Db } from "../lib/core/types.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -303,6 +304,24 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * True when no session holds strata's migration lock for `table` in `db`'s
+ * own database. Advisory locks are per database, and other tests running at
+ * the same time take the same key in theirs.
+ */
+export async function migrationLockFree(
+  db: TestDb,
+  table = { schema: "public", name: "strata_migrations" },
+): Promise<boolean> {
+  const key = await lockKey(table);
+  const rows = await db.sql`SELECT 1 FROM pg_catalog.pg_locks
+    WHERE locktype = 'advisory' AND granted
+      AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = ${db.name})
+      AND classid::bigint = ${String((key >> 32n) & 0xffffffffn)}
+      AND objid::bigint = ${String(key & 0xffffffffn)}`;
+  return rows.length === 0;
 }
 
 /** A temporary migrations directory holding `files` (name to text); removed by the caller's `finally`. */

@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { lockKey } from "../lib/db/session.ts";
 import {
   finishCli,
+  migrationLockFree,
   runCli,
   serverTest,
   spawnCli,
@@ -48,14 +49,6 @@ async function waitForSleep(db: TestDb): Promise<number> {
     async () => (pid = await sleepingBackend(db)) !== undefined,
   );
   return pid!;
-}
-
-async function lockIsFree(db: TestDb): Promise<boolean> {
-  const key = await lockKey(TABLE);
-  const rows = await db.sql`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-    AND classid::bigint = ${String((key >> 32n) & 0xffffffffn)}
-    AND objid::bigint = ${String(key & 0xffffffffn)}`;
-  return rows.length === 0;
 }
 
 async function versions(db: TestDb): Promise<string[]> {
@@ -105,7 +98,10 @@ serverTest(
       await child.output();
       assert.ok(!(await exists(db, "b")));
       assert.deepEqual(await versions(db), ["1"]);
-      await waitFor("the server to free the dead session's lock", () => lockIsFree(db), 20_000);
+      await waitFor(
+        "the server to free the dead session's lock",
+        () => migrationLockFree(db, TABLE),
+      );
       await setSleep(db, 0);
       const rerun = await runCli(["--dir", dir, "upgrade"], { env: env(db) });
       assert.equal(rerun.code, 0, rerun.stderr);
@@ -133,7 +129,7 @@ serverTest(
       assert.deepEqual({ ...row }, { state: "started", statement_index: 1 });
       assert.ok(await exists(db, "b"));
       assert.ok(!(await exists(db, "c")));
-      await waitFor("the lock to be freed", () => lockIsFree(db), 20_000);
+      await waitFor("the lock to be freed", () => migrationLockFree(db, TABLE));
       const refused = await runCli(["--dir", dir, "upgrade"], { env: env(db) });
       assert.equal(refused.code, 4);
       assert.match(
@@ -191,7 +187,7 @@ serverTest(
       assert.deepEqual(await versions(db), ["1"]);
       // strata unlocks before it exits; allow the server a moment in case a late cancel
       // request hit the unlock and the lock went with the session instead.
-      await waitFor("the lock to be free", () => lockIsFree(db));
+      await waitFor("the lock to be free", () => migrationLockFree(db, TABLE));
       await setSleep(db, 0);
       const next = await runCli(["--dir", dir, "--lock-wait", "1s", "upgrade"], { env: env(db) });
       assert.equal(next.code, 0, next.stderr);
