@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { findBaseline } from "../lib/core/baseline.ts";
 import { loadMigrations } from "../lib/core/files.ts";
 import { runCli, serverTest, tempMigrations, type TestDb } from "./_helpers.ts";
 
@@ -104,4 +105,16 @@ Deno.test("loadMigrations() lazy parses a file only when it is used", async () =
   assert.equal(downReads, 1);
   const eager = await loadMigrations(entries);
   assert.equal(eager.problems.length, 1, "an eager load lists the problem at once");
+});
+
+Deno.test("findBaseline() reads headers only: no up file is lexed to find it", async () => {
+  const entries = [
+    { name: "1_a.up.sql", bytes: enc.encode("-- baseline: true\nCREATE TABLE a (id int);") },
+    { name: "2_b.up.sql", bytes: enc.encode("SELECT $$ unterminated") },
+  ];
+  const { migrations } = await loadMigrations(entries, { lazy: true });
+  assert.equal(findBaseline(migrations)?.versionText, "1", "found without lexing 2_b");
+  assert.throws(() => migrations[1].up, /unterminated dollar/, "2_b would fail to lex");
+  const none = await loadMigrations(entries.slice(1), { lazy: true });
+  assert.equal(findBaseline(none.migrations), undefined);
 });

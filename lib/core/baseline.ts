@@ -56,7 +56,7 @@ export function renderBaselineFile(
 
 /** The baseline among the migrations (the highest one, when there are several). */
 export function findBaseline(migrations: readonly Migration[]): Migration | undefined {
-  return [...migrations].reverse().find((m) => m.up.header.baseline === true);
+  return [...migrations].reverse().find((m) => m.isBaseline);
 }
 
 /** The applied state as a baseline sees it, and whether that must be recorded. */

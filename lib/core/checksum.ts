@@ -73,3 +73,13 @@ export function findEdited(
   }
   return edited;
 }
+
+/** Texts smaller than this are hashed in JavaScript (no per-call cost); larger ones by Web Crypto. */
+export const SMALL_FILE = 64 * 1024;
+
+/** `sha256:<hex>` of a file's bytes, recorded beside the checksum to skip lexing unchanged files. */
+export async function fileHashOf(bytes: Uint8Array): Promise<string> {
+  if (bytes.length < SMALL_FILE) return `sha256:${sha256Hex(bytes)}`;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
+  return `sha256:${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}

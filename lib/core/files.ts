@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checksumOf } from "./checksum.ts";
+import { checksumOf, fileHashOf, SMALL_FILE } from "./checksum.ts";
 import { StrataError } from "./errors.ts";
 import { type Header, parseHeader } from "./header.ts";
 import { decideRunMode } from "./run_mode.ts";
@@ -167,7 +167,7 @@ async function buildMigration(
 ): Promise<Migration | null> {
   try {
     // Large files are hashed now, by Web Crypto; small ones in JavaScript when first needed.
-    const big = up.entry.bytes.length >= SMALL ? await fileHashOf(up.entry.bytes) : undefined;
+    const big = up.entry.bytes.length >= SMALL_FILE ? await fileHashOf(up.entry.bytes) : undefined;
     const m = lazyMigration(up, down ?? null, big);
     if (how.lazy) void m.message;
     else void [m.up, m.down, m.checksum];
@@ -214,6 +214,9 @@ function lazyMigration(up: Named, down: Named | null, knownHash: string | undefi
     get revises() {
       return headerOf().revises;
     },
+    get isBaseline() {
+      return headerOf().baseline === true;
+    },
     get up() {
       return upFile ??= parseMigrationFile(up.entry, "up");
     },
@@ -250,6 +253,9 @@ export function mapMigrationFiles(
     get revises() {
       return m.revises;
     },
+    get isBaseline() {
+      return m.isBaseline;
+    },
     get up() {
       return up ??= fn(m.up);
     },
@@ -261,16 +267,6 @@ export function mapMigrationFiles(
       return m.checksum;
     },
   };
-}
-
-/** Texts smaller than this are hashed in JavaScript (no per-call cost); larger ones by Web Crypto. */
-const SMALL = 64 * 1024;
-
-/** `sha256:<hex>` of a file's bytes, recorded beside the checksum to skip lexing unchanged files. */
-export async function fileHashOf(bytes: Uint8Array): Promise<string> {
-  if (bytes.length < SMALL) return `sha256:${sha256Hex(bytes)}`;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
-  return `sha256:${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 function checkRevises(migrations: readonly Migration[], problems: StrataError[]): void {

@@ -61,6 +61,8 @@ export interface Migration {
   readonly message: string;
   /** The header's `revises`, if any. */
   readonly revises?: bigint;
+  /** The header says `baseline: true` (read without lexing the file). */
+  readonly isBaseline: boolean;
   /** `t2:sha256:<hex>` over the up file's tokens and execution-relevant header keys. */
   readonly checksum: string;
   /** `sha256:<hex>` of the up file's bytes, recorded beside the checksum. */
