@@ -163,7 +163,10 @@ serverTest(
     const cases: Array<[string[], RegExp]> = [
       [["stamp", "0042"], /UNKNOWN_TARGET.*Cannot stamp to 0042: no such version/],
       [["stamp", "+1"], /USAGE.*Cannot stamp "\+1": not a target/],
-      [["upgrade", "--dry-run", "--from", "0042"], /UNKNOWN_TARGET.*0042: no such version/],
+      [
+        ["upgrade", "--dry-run", "--from", "0042"],
+        /UNKNOWN_TARGET\]: Cannot start from 0042: no such version/,
+      ],
       [["upgrade", "--dry-run", "--from", "yesterday"], /USAGE.*--from "yesterday": not a version/],
       [["upgrade", "--from", "base"], /USAGE.*--from without --dry-run/],
       [["history", "--sql"], /USAGE.*"history" with --sql: it has no script to print/],

@@ -142,7 +142,7 @@ function chooseUpgrade(
     return pending.slice(0, target.steps);
   }
   if (target.kind === "version") {
-    const m = findMigration(migrations, target, "upgrade");
+    const m = findMigration(migrations, target, "upgrade to");
     if (current !== null && m.version < current && done.has(m.version)) {
       throw wrongDirection("upgrade", m.versionText, versionLabel(migrations, current));
     }
@@ -215,7 +215,7 @@ export function planDowngrade(
   } else if (target.kind === "version") {
     const known = migrations.some((m) => m.version === target.version) ||
       applied.some((r) => r.version === target.version);
-    if (!known) findMigration(migrations, target, "downgrade");
+    if (!known) findMigration(migrations, target, "downgrade to");
     if (current === null || target.version > current) {
       throw wrongDirection("downgrade", target.text, versionLabel(migrations, current));
     }
@@ -255,17 +255,17 @@ function downStep(migrations: readonly Migration[], row: AppliedRow): Step {
 
 /**
  * The migration at `target.version`. Throws `UNKNOWN_TARGET` ("Cannot
- * `verb` to ...") listing the known versions when there is none.
+ * ACTION ...", e.g. "Cannot upgrade to 9") listing the known versions when there is none.
  */
 export function findMigration(
   migrations: readonly Migration[],
   target: { version: bigint; text: string },
-  verb: string,
+  action: string,
 ): Migration {
   const m = migrations.find((x) => x.version === target.version);
   if (m) return m;
   const versions = migrations.map((x) => x.versionText);
-  throw new StrataError("UNKNOWN_TARGET", `Cannot ${verb} to ${target.text}: no such version`, {
+  throw new StrataError("UNKNOWN_TARGET", `Cannot ${action} ${target.text}: no such version`, {
     hint: versions.length
       ? `Known versions: ${
         versions.length > 8

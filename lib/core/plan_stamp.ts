@@ -34,7 +34,7 @@ export function planStamp(
   let limit: bigint | null;
   if (target.kind === "base") limit = null;
   else if (target.kind === "head") limit = migrations.at(-1)?.version ?? null;
-  else if (target.kind === "version") limit = findMigration(migrations, target, "stamp").version;
+  else if (target.kind === "version") limit = findMigration(migrations, target, "stamp to").version;
   else throw new StrataError("USAGE", "Cannot stamp a relative target", { hint: "Give a version" });
   const within = (v: bigint) => limit !== null && v <= limit;
   const byVersion = new Map(applied.map((r) => [r.version, r]));
