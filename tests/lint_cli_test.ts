@@ -277,7 +277,7 @@ interface InfoModule {
   dependencies?: Array<{ code?: { specifier: string }; isDynamic?: boolean }>;
 }
 
-Deno.test("upgrade's module graph does not include libpg-query or the linter", async () => {
+Deno.test("upgrade's module graph does not include libpg-query, the linter or a node: module", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", `${ROOT}main.ts`],
     cwd: ROOT,
@@ -313,6 +313,10 @@ Deno.test("upgrade's module graph does not include libpg-query or the linter", a
   );
   assert.ok(upgrade.some((s) => s.endsWith("/lib/commands/migrate.ts")));
   assert.deepEqual(upgrade.filter((s) => isParser(s) || isLinter(s)), []);
+  // Nor any node: module (loading node:util alone cost every run ~10 ms), with the wire driver.
+  const start = closure([...upgrade, `file://${ROOT}lib/db/wire.ts`], false);
+  assert.ok(start.some((s) => s.endsWith("/lib/db/wire.ts")));
+  assert.deepEqual(start.filter((s) => s.startsWith("node:")), []);
   // The parser is in the program, reached only through dynamic imports.
   assert.ok(closure([`file://${ROOT}main.ts`], true).some(isParser), "libpg-query is in the graph");
   const importers = info.modules.filter((m) =>

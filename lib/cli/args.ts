@@ -1,14 +1,14 @@
 /**
- * Parse the command line with `node:util` parseArgs (strict), find the
- * command, and check that every option given applies to it.
+ * Parse the command line (strict: `argv.ts`), find the command, and check
+ * that every option given applies to it.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { GLOBAL_OPTIONS, type OptionTable } from "../commands/options.ts";
 import { StrataError } from "../core/errors.ts";
 import { closestWord } from "../core/words.ts";
+import { ArgvError, parseArgv } from "./argv.ts";
 import { COMMANDS } from "./spec.ts";
 
 /** Parsed values by option name. */
@@ -31,20 +31,15 @@ export function parseCommandLine(
   add(GLOBAL_OPTIONS);
   for (const c of Object.values(COMMANDS)) add(c.options);
   try {
-    const parsed = parseArgs({
-      args: moveRelativeTargets(args),
-      options,
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: parsed.values as Values, positionals: parsed.positionals };
+    const parsed = parseArgv(moveRelativeTargets(args), options);
+    return { values: parsed.values, positionals: parsed.positionals };
   } catch (err) {
-    const message = (err as Error).message.replace(/\. To specify a positional.*$/s, "");
-    const unknown = /Unknown option '--([^']+)'/.exec(message)?.[1];
+    if (!(err instanceof ArgvError)) throw err;
+    const unknown = err.unknown?.startsWith("--") ? err.unknown.slice(2) : undefined;
     const near = unknown === undefined
       ? undefined
       : closestWord(unknown.toLowerCase(), Object.keys(options), { prefix: true });
-    throw new StrataError("USAGE", `Cannot parse the command line: ${message}`, {
+    throw new StrataError("USAGE", `Cannot parse the command line: ${err.message}`, {
       hint: near
         ? `Did you mean "--${near}"? See strata --help, or strata COMMAND --help`
         : "See strata --help, or strata COMMAND --help",
