@@ -17,10 +17,11 @@ if ! command -v stress-ng >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq stress-ng) >/dev/null
 fi
 
-suite() { # DIR LOG: run the suite in DIR, write its output to LOG, print "seconds summary"
+suite() { # DIR LOG: run the suite in DIR, write its output to LOG and exit code to LOG.rc, print "seconds summary"
   local start end
   start=$(date +%s.%N)
   (cd "$1" && deno task test >"$2" 2>&1)
+  echo $? >"$2.rc"
   end=$(date +%s.%N)
   printf "%6.1f s  %s\n" "$(awk "BEGIN { print $end - $start }")" \
     "$(grep -E '^(ok|FAILED) \| ' "$2" | tail -1)"
@@ -54,4 +55,13 @@ for i in $(seq 1 "$runs"); do
   printf "round %d: first  %s\n" "$i" "$(cat "$work/a$i.time")"
   printf "round %d: second %s\n" "$i" "$(cat "$work/b$i.time")"
 done
-if grep -l "^FAILED" "$work"/*.log; then exit 1; fi
+# A run fails when deno exited non-zero or printed no "ok |" summary (a crash or a
+# type error prints no "FAILED |" line either).
+bad=0
+for log in "$work"/*.log; do
+  if [ "$(cat "$log.rc")" != 0 ] || ! grep -qE '^ok \| ' "$log"; then
+    echo "failed: $(basename "$log") (exit $(cat "$log.rc"))"
+    bad=1
+  fi
+done
+exit "$bad"

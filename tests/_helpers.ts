@@ -205,7 +205,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   return { code, stdout, stderr };
 }
 
-function cleanEnv(env: Record<string, string> = {}): Record<string, string> {
+/** The environment a CLI subprocess gets: PATH, HOME, NO_COLOR and `env`, nothing else. */
+export function cleanEnv(env: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "/tmp",
@@ -214,21 +215,24 @@ function cleanEnv(env: Record<string, string> = {}): Record<string, string> {
   };
 }
 
+/** `deno` and its arguments up to main.ts: the strata task's permissions, as a test runs it. */
+export const STRATA_COMMAND: readonly string[] = [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  "--no-check",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net",
+  "--allow-run=alembic,pg_dump",
+  `${ROOT}main.ts`,
+];
+
 /** Start `main.ts` like `runCli`, but return the running process (to signal or kill it). */
 export function spawnCli(args: string[], options: CliOptions = {}): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-check",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-run=alembic,pg_dump",
-      `${ROOT}main.ts`,
-      ...args,
-    ],
+  return new Deno.Command(STRATA_COMMAND[0], {
+    args: [...STRATA_COMMAND.slice(1), ...args],
     cwd: options.cwd ?? ROOT,
     clearEnv: true,
     env: cleanEnv(options.env),
@@ -258,10 +262,10 @@ export function watchCli(args: string[], options: CliOptions = {}): WatchedCli &
   const reading = (async () => {
     for await (const chunk of child.stderr) {
       stderr += dec.decode(chunk, { stream: true });
-      waiters.forEach((w) => w());
+      [...waiters].forEach((w) => w());
     }
     ended = true;
-    waiters.forEach((w) => w());
+    [...waiters].forEach((w) => w());
   })();
   const stdout = new Response(child.stdout).text();
   return {

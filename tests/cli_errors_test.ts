@@ -162,7 +162,7 @@ serverTest(
   async (db) => {
     void db;
     const dir = await tempMigrations({
-      "1_slow.up.sql": "CREATE TABLE slow (id int);\nSELECT pg_sleep(3);",
+      "1_slow.up.sql": "CREATE TABLE slow (id int);\nSELECT pg_sleep(6);",
     });
     const data = await Deno.makeTempDir({ prefix: "strata_test_pglite_" });
     const url = `pglite:${data}/db`;
@@ -297,6 +297,7 @@ serverTest(
       assert.equal((await cli(db, ["--dir", dir, "upgrade"])).code, 0);
       const down = await cli(db, ["--dir", dir, "downgrade", "-1"]);
       assert.equal(down.code, 1);
+      assert.match(down.stderr, /MIGRATION_FAILED.*"2_b\.down\.sql".*division by zero/s);
       const r = await cli(db, ["--dir", dir, "upgrade"]);
       assert.equal(r.code, 4);
       assert.match(r.stderr, /interrupted while being reverted \(downgrade\)/);
@@ -332,6 +333,7 @@ serverTest(
       const before = await schemaFingerprint(db.sql);
       const up = await cli(db, ["--dir", dir, "upgrade"]);
       assert.equal(up.code, 2);
+      assert.match(up.stderr, /HEADER_MISPLACED/);
       assert.equal(await schemaFingerprint(db.sql), before);
     });
     await withDir({ "1_x.up.sql": "-- lock-timeout: 9999h\nSELECT 1;" }, async (dir) => {

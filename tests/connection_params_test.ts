@@ -252,6 +252,7 @@ serverTest("sslrootcert: verify-full against a private CA, on both drivers", asy
       assert.match(noCa.stderr, /SSL_UNAVAILABLE/);
       const wrongCa = await run(url("127.0.0.1", `sslmode=require&sslrootcert=${certs}/other.pem`));
       assert.equal(wrongCa.code, 3, `${driver}: require with sslrootcert verifies`);
+      assert.match(wrongCa.stderr, /SSL_UNAVAILABLE/, `${driver}: ${wrongCa.stderr}`);
       const missing = await run(url("127.0.0.1", `sslmode=verify-full&sslrootcert=${certs}/nope`));
       assert.equal(missing.code, 2, `${driver}: ${missing.stderr}`);
       assert.match(missing.stderr, /BAD_DATABASE_URL.*sslrootcert ".*nope"/);

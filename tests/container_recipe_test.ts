@@ -117,6 +117,7 @@ Deno.test("the bundle image's entrypoint, as written, refuses an empty or missin
     assert.match(missing.stderr, /DIR_NOT_FOUND/);
     const allowed = await run(`${work}/migrations`, ["--allow-empty"]);
     assert.equal(allowed.code, 3, "with --allow-empty it goes on, to the (absent) database");
+    assert.match(allowed.stderr, /CONNECTION_FAILED/);
   } finally {
     await Deno.remove(work, { recursive: true });
   }

@@ -17,13 +17,18 @@ import {
   type EmbeddedOptions,
   parseDatabaseUrl,
 } from "../lib/core/database_url.ts";
-import { type DbServerError, isDbServerError } from "../lib/core/db_error.ts";
-import { StrataError } from "../lib/core/errors.ts";
 import type { Db } from "../lib/core/types.ts";
 import { createPgliteDb } from "../lib/db/pglite.ts";
 import { createPostgresDb } from "../lib/db/postgres.ts";
 import { createWireDb } from "../lib/db/wire.ts";
-import { serverTest, type TestDb, waitFor } from "./_helpers.ts";
+import {
+  freePort,
+  serverFailure,
+  strataFailure,
+  waitForGone,
+  waitForSleep,
+} from "./_db_helpers.ts";
+import { serverTest, type TestDb } from "./_helpers.ts";
 
 /** How a case opens its `Db`. */
 interface OpenOptions {
@@ -53,85 +58,9 @@ interface Case {
 const MEMORY: EmbeddedOptions = { kind: "pglite", dataDir: null, display: "pglite:memory" };
 const NO_SESSION = "an embedded database has no server session another connection can end";
 
-/** The error `pending` rejects with (fails the test if it resolves). */
-async function failure(pending: Promise<unknown>): Promise<unknown> {
-  try {
-    await pending;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
-
-/**
- * Assert a server error in strata's one shape: a `DbServerError` with the
- * SQLSTATE, a plain `Error` underneath, and nothing of the library's own error
- * on it (no `code`, no `PostgresError` name, no extra fields).
- */
-async function serverFailure(pending: Promise<unknown>, sqlstate: string): Promise<DbServerError> {
-  const err = await failure(pending);
-  assert.ok(isDbServerError(err), `expected a DbServerError, got ${err}`);
-  assert.equal(err.sqlstate, sqlstate, err.message);
-  assert.equal(err.name, "DbServerError");
-  assert.equal(Object.getPrototypeOf(err), Error.prototype);
-  assert.ok(!("code" in err), "no library field such as `code`");
-  const allowed = [
-    "name",
-    "sqlstate",
-    "detail",
-    "hint",
-    "position",
-    "where",
-    "severity",
-    "stack",
-    "cause",
-  ];
-  const extra = Object.getOwnPropertyNames(err).filter((k) =>
-    k !== "message" && !allowed.includes(k)
-  );
-  assert.deepEqual(extra, [], "only DbServerError's own fields");
-  return err;
-}
-
-async function strataFailure(pending: Promise<unknown>, code: string): Promise<StrataError> {
-  const err = await failure(pending);
-  assert.ok(err instanceof StrataError, `expected a StrataError, got ${err}`);
-  assert.equal(err.code, code, err.message);
-  assert.ok(!isDbServerError(err), "a StrataError is not a server error");
-  return err;
-}
-
-/** A TCP port nothing listens on (bound, then released). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 async function backendPid(db: Db): Promise<number> {
   const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_catalog.pg_backend_pid() AS pid");
   return pid;
-}
-
-/** Wait (generously) until the session `pid` sleeps in pg_sleep. */
-async function waitForSleep(admin: TestDb["sql"], pid: number): Promise<void> {
-  await waitFor(
-    `pid ${pid} in pg_sleep`,
-    async () =>
-      (await admin`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid} AND wait_event = 'PgSleep'`)
-        .length === 1,
-    30_000,
-  );
-}
-
-/** Wait (generously) until the session `pid` no longer exists. */
-async function waitForGone(admin: TestDb["sql"], pid: number): Promise<void> {
-  await waitFor(
-    `pid ${pid} to end`,
-    async () => (await admin`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length === 0,
-    30_000,
-  );
 }
 
 /** Sessions named strata on the case's database (a silent reconnect would show here). */
@@ -311,10 +240,9 @@ const CASES: readonly Case[] = [
       const pid = await backendPid(db);
       const sleeping = serverFailure(db.query("SELECT pg_sleep(30)"), "57014");
       await waitForSleep(h.admin!, pid);
-      const started = performance.now();
       await db.cancel();
+      // A finished 30 s sleep would not reject: the error itself shows the cancel worked.
       const err = await sleeping;
-      assert.ok(performance.now() - started < 10_000, "ended well before the 30 s sleep");
       assert.equal(err.message, "canceling statement due to user request");
       assert.deepEqual(await db.query("SELECT 3 AS n"), [{ n: 3 }], "the session goes on");
       assert.equal(await backendPid(db), pid, "the same session");
@@ -335,7 +263,7 @@ const CASES: readonly Case[] = [
       await strataFailure(db.runScript("SELECT 1"), "CONNECTION_FAILED");
       await strataFailure(db.transactionStatus(), "CONNECTION_FAILED");
       await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
-      assert.ok(performance.now() - started < 5000, "no waiting");
+      assert.ok(performance.now() - started < 20_000, "no waiting for a reconnect");
       assert.equal(await strataSessions(h.admin!), 0, "no new session was opened");
       await db.cancel();
       await db.close();
@@ -357,7 +285,7 @@ const CASES: readonly Case[] = [
       const started = performance.now();
       await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
       await strataFailure(db.runScript("SELECT 1"), "CONNECTION_FAILED");
-      assert.ok(performance.now() - started < 5000, "no waiting");
+      assert.ok(performance.now() - started < 20_000, "no waiting for a reconnect");
       // The terminated backend may linger in pg_stat_activity while it exits.
       await waitForGone(h.admin!, pid);
       assert.equal(await strataSessions(h.admin!), 0, "no new session was opened");

@@ -9,14 +9,14 @@
 
 import assert from "node:assert/strict";
 import { type ConnectionOptions, parseDatabaseUrl } from "../lib/core/database_url.ts";
-import { type DbServerError, isDbServerError } from "../lib/core/db_error.ts";
-import { describeError, StrataError } from "../lib/core/errors.ts";
+import { describeError } from "../lib/core/errors.ts";
 import type { Db } from "../lib/core/types.ts";
 import { createPostgresDb } from "../lib/db/postgres.ts";
 import { acquireLock, prepareSession, releaseLock } from "../lib/db/session.ts";
 import { createWireDb } from "../lib/db/wire.ts";
 import { md5Hex } from "../lib/db/wire_md5.ts";
-import { serverTest, type TestDb, waitFor } from "./_helpers.ts";
+import { freePort, serverFailure, strataFailure, waitForSleep } from "./_db_helpers.ts";
+import { serverTest, serverUrl, waitFor, withTestDb } from "./_helpers.ts";
 
 function connFor(url: string, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
   return { ...parseDatabaseUrl(url, "test"), ...extra };
@@ -33,38 +33,6 @@ async function withWire(
   } finally {
     await db.close();
   }
-}
-
-/** The error `pending` rejects with (fails the test if it resolves). */
-async function failure(pending: Promise<unknown>): Promise<unknown> {
-  try {
-    await pending;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
-
-async function strataFailure(pending: Promise<unknown>, code: string): Promise<StrataError> {
-  const err = await failure(pending);
-  assert.ok(err instanceof StrataError, `expected a StrataError, got ${err}`);
-  assert.equal(err.code, code, err.message);
-  return err;
-}
-
-async function serverFailure(pending: Promise<unknown>, sqlstate: string): Promise<DbServerError> {
-  const err = await failure(pending);
-  assert.ok(isDbServerError(err), `expected a DbServerError, got ${err}`);
-  assert.equal(err.sqlstate, sqlstate, err.message);
-  return err;
-}
-
-/** A TCP port nothing listens on (bound, then released). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 Deno.test("md5Hex() matches the RFC 1321 test suite", () => {
@@ -245,92 +213,42 @@ serverTest("createWireDb() serves strata's session: settings, the advisory lock"
   });
 });
 
-/** Wait until the session `pid` is sleeping in pg_sleep. */
-async function waitForSleep(t: TestDb, pid: number): Promise<void> {
-  await waitFor(
-    `pid ${pid} in pg_sleep`,
-    async () =>
-      (await t.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid} AND wait_event = 'PgSleep'`)
-        .length === 1,
-    30_000,
-  );
+const SOCKET_DIR = "/var/run/postgresql";
+
+/** Why the Unix-socket test cannot run here (no server, or a server without a local socket). */
+function socketSkipReason(): string | null {
+  let port: string;
+  try {
+    port = new URL(serverUrl()).port || "5432";
+  } catch {
+    return null; // serverTest itself says why (or fails under STRATA_TEST_REQUIRE_SERVER=1)
+  }
+  try {
+    Deno.statSync(`${SOCKET_DIR}/.s.PGSQL.${port}`);
+    return null;
+  } catch {
+    return `the test server has no socket in ${SOCKET_DIR} (a remote or container server)`;
+  }
 }
 
-serverTest("createWireDb() cancel ends a running pg_sleep with 57014", async (t) => {
-  await withWire(connFor(t.url), async (db) => {
-    await db.cancel();
-    const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-    await db.cancel();
-    assert.deepEqual(await db.query("SELECT 1 AS n"), [{ n: 1 }], "cancel when idle: a no-op");
-    const sleeping = serverFailure(db.query("SELECT pg_sleep(30)"), "57014");
-    await waitForSleep(t, pid);
-    const started = performance.now();
-    await db.cancel();
-    const err = await sleeping;
-    assert.ok(performance.now() - started < 10_000, "ended well before the 30 s sleep");
-    assert.match(err.message, /canceling statement due to user request/);
-    assert.deepEqual(await db.query("SELECT 2 AS n"), [{ n: 2 }], "the session goes on");
-  });
-});
+const skipSocket = socketSkipReason();
 
-serverTest("createWireDb() a terminated session fails every later call at once", async (t) => {
-  await withWire(connFor(t.url), async (db) => {
-    const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-    await t.sql`SELECT pg_terminate_backend(${pid})`;
-    await waitFor(
-      "the backend to end",
-      async () => (await t.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length === 0,
-    );
-    const started = performance.now();
-    const first = await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
-    assert.match(first.message, /the connection to the server was lost/);
-    await strataFailure(db.runScript("SELECT 1"), "CONNECTION_FAILED");
-    await strataFailure(db.transactionStatus(), "CONNECTION_FAILED");
-    await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
-    assert.ok(performance.now() - started < 3000, "no waiting, no reconnect");
-    await db.cancel();
-  });
-});
-
-serverTest("createWireDb() a session terminated mid-statement fails that call", async (t) => {
-  await withWire(connFor(t.url), async (db) => {
-    const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-    const sleeping = serverFailure(db.query("SELECT pg_sleep(30)"), "57P01");
-    await waitForSleep(t, pid);
-    await t.sql`SELECT pg_terminate_backend(${pid})`;
-    const err = await sleeping;
-    assert.equal(err.severity, "FATAL");
-    assert.match(err.message, /terminating connection due to administrator command/);
-    await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
-  });
-});
-
-serverTest("createWireDb() close ends the session; later calls throw", async (t) => {
-  const db = createWireDb(connFor(t.url));
-  const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-  await db.close();
-  await db.close();
-  await waitFor(
-    "the backend to end",
-    async () => (await t.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length === 0,
-  );
-  const err = await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
-  assert.match(err.message, /closed/);
-  await createWireDb(connFor(t.url)).close();
-});
-
-serverTest("createWireDb() connects over a Unix-domain socket", async (t) => {
-  const dir = "/var/run/postgresql";
-  const port = new URL(t.url).port || "5432";
-  if (!(await Deno.stat(`${dir}/.s.PGSQL.${port}`).then(() => true, () => false))) {
-    console.log(`no socket in ${dir}: Unix-socket test not run`);
-    return;
-  }
-  await withWire(connFor(t.url, { host: dir, socketDir: dir }), async (db) => {
-    assert.deepEqual(await db.query("SELECT current_database() AS d"), [{ d: t.name }]);
-  });
-  const required = connFor(t.url, { host: dir, socketDir: dir, sslmode: "require" });
-  await strataFailure(createWireDb(required).query("SELECT 1"), "SSL_UNAVAILABLE");
+Deno.test({
+  name: skipSocket
+    ? `createWireDb() Unix-domain socket test skipped: ${skipSocket}`
+    : "createWireDb() connects over a Unix-domain socket",
+  ignore: skipSocket !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withTestDb(async (t) => {
+      const socket = { host: SOCKET_DIR, socketDir: SOCKET_DIR };
+      await withWire(connFor(t.url, socket), async (db) => {
+        assert.deepEqual(await db.query("SELECT current_database() AS d"), [{ d: t.name }]);
+      });
+      const required = connFor(t.url, { ...socket, sslmode: "require" });
+      await strataFailure(createWireDb(required).query("SELECT 1"), "SSL_UNAVAILABLE");
+    }),
 });
 
 serverTest("createWireDb() honours sslmode=require against the test server", async (t) => {
@@ -428,7 +346,7 @@ Deno.test({
         const db = createWireDb(parseDatabaseUrl(url, "test"));
         const err = await strataFailure(db.query("SELECT 1"), "CONNECTION_FAILED");
         assert.match(err.message, /timed out/, `${reply} ${sslmode}`);
-        assert.ok(performance.now() - started < 5000);
+        assert.ok(performance.now() - started < 20_000, "gave up, not hung");
       });
     }
     await withFakeServer("N", async (port) => {
@@ -490,11 +408,11 @@ serverTest(
       await withWire(viaProxy, async (db) => {
         const [{ pid }] = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
         const sleeping = strataFailure(db.query("SELECT pg_sleep(30)"), "CONNECTION_FAILED");
-        await waitForSleep(t, pid);
+        await waitForSleep(t.sql, pid);
         const started = performance.now();
         proxy.cut();
         const err = await sleeping;
-        assert.ok(performance.now() - started < 5000, "noticed at once");
+        assert.ok(performance.now() - started < 20_000, "noticed, not hung");
         assert.match(err.message, /the connection to the server was lost/);
         await strataFailure(db.transactionStatus(), "CONNECTION_FAILED");
         await db.cancel();
@@ -508,7 +426,19 @@ serverTest(
 
 // ---- a private cluster: password methods and SSL, never on the shared server ----
 
-const PG_BIN = "/usr/lib/postgresql/15/bin";
+/** The newest installed PostgreSQL's binaries (Debian's layout), or null. */
+function findPgBin(): string | null {
+  const root = "/usr/lib/postgresql";
+  try {
+    const majors = [...Deno.readDirSync(root)].map((e) => e.name).filter((n) => /^\d+$/.test(n));
+    majors.sort((a, b) => Number(b) - Number(a));
+    return majors.length ? `${root}/${majors[0]}/bin` : null;
+  } catch {
+    return null;
+  }
+}
+
+const PG_BIN = findPgBin() ?? "/usr/lib/postgresql/<none>/bin";
 const PASSWORDS = {
   wire_scram: "Scram-pw-7c1ﬁ ünï", // non-ASCII: SASLprep (NFKC turns "ﬁ" into "fi")
   wire_md5: "Md5-pw-42b9",
@@ -631,6 +561,11 @@ function allText(err: unknown): string {
 }
 
 const skipCluster = await clusterSkipReason();
+if (skipCluster && Deno.env.get("STRATA_TEST_REQUIRE_TOOLS") === "1") {
+  throw new Error(
+    `STRATA_TEST_REQUIRE_TOOLS=1 but the private-cluster tests cannot run: ${skipCluster}`,
+  );
+}
 
 Deno.test({
   name: skipCluster

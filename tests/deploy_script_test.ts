@@ -6,39 +6,25 @@
 
 import assert from "node:assert/strict";
 import {
+  cleanEnv,
   finishCli,
   migrationLockFree,
   runCli,
   serverTest,
+  STRATA_COMMAND,
   tempMigrations,
   type TestDb,
   waitFor,
 } from "./_helpers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const STRATA = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--no-check",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net",
-  `${ROOT}main.ts`,
-].join(" ");
+const STRATA = STRATA_COMMAND.join(" ");
 
 function startDeploy(db: TestDb, dir: string): Deno.ChildProcess {
   return new Deno.Command("sh", {
     args: [`${ROOT}examples/deploy.sh`],
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      NO_COLOR: "1",
-      DATABASE_URL: db.url,
-      STRATA: `${STRATA} --dir ${dir}`,
-    },
+    env: cleanEnv({ DATABASE_URL: db.url, STRATA: `${STRATA} --dir ${dir}` }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -47,16 +33,17 @@ function startDeploy(db: TestDb, dir: string): Deno.ChildProcess {
 
 async function sleeping(db: TestDb): Promise<boolean> {
   const rows = await db.sql`SELECT 1 FROM pg_stat_activity
-    WHERE datname = ${db.name} AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()`;
+    WHERE datname = ${db.name} AND query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`;
   return rows.length > 0;
 }
 
 async function stopDuringSleep(db: TestDb, dir: string) {
   const child = startDeploy(db, dir);
-  await waitFor("the migration to be running", () => sleeping(db), 30_000);
+  await waitFor("the migration to be running", () => sleeping(db));
   child.kill("SIGTERM");
   const r = await finishCli(child);
-  await waitFor("the statement to end", async () => !(await sleeping(db)), 10_000);
+  // 600 s of sleep: only the cancel strata sent can end it within the 60 s deadline.
+  await waitFor("the statement to end", async () => !(await sleeping(db)));
   // Other tests take the same key in their own databases: ask about this one.
   await waitFor("strata's lock in this database to be released", () => migrationLockFree(db));
   return r;
@@ -66,7 +53,7 @@ serverTest(
   "deploy.sh forwards SIGTERM: strata rolls back, releases its lock, exit 143",
   async (db) => {
     const dir = await tempMigrations({
-      "0001_slow.up.sql": "CREATE TABLE t (x int);\nSELECT pg_sleep(60);\n",
+      "0001_slow.up.sql": "CREATE TABLE t (x int);\nSELECT pg_sleep(600);\n",
     });
     try {
       const r = await stopDuringSleep(db, dir);
@@ -87,7 +74,7 @@ serverTest(
   "deploy.sh after SIGTERM in a statement-by-statement file: the next run stops with exit 4",
   async (db) => {
     const dir = await tempMigrations({
-      "0001_slow.up.sql": "-- transaction: false\nCREATE TABLE t (x int);\nSELECT pg_sleep(60);\n",
+      "0001_slow.up.sql": "-- transaction: false\nCREATE TABLE t (x int);\nSELECT pg_sleep(600);\n",
     });
     try {
       const r = await stopDuringSleep(db, dir);

@@ -115,6 +115,7 @@ serverTest(
       WHERE table_name = 'notes'`;
       assert.equal(d, "'${NOT_DECLARED}'::text", "an undeclared ${...} is left alone");
       const log = await db.sql`SELECT row_to_json(l)::text AS r FROM strata_migrations_log l`;
+      assert.ok(log.length > 0, "the log table has rows to check");
       for (const r of log) assert.ok(!r.r.includes("Pa55word"), r.r);
       assert.ok(!(up.stdout + up.stderr).includes("Pa55word"));
 
@@ -181,6 +182,8 @@ serverTest(
         env: { DATABASE_URL: db.url, TABLE_OWNER_NAME: "no_such_role_qq" },
       });
       assert.equal(r.code, 1, r.stderr);
+      const [{ t }] = await db.sql`SELECT to_regclass('public.t')::text AS t`;
+      assert.equal(t, null, "the failed migration left nothing behind");
       assert.match(r.stderr, /role "\$\{TABLE_OWNER_NAME\}" does not exist/);
       assert.match(r.stderr, /at .*0001_bad\.up\.sql:3:18\n/);
       assert.match(r.stderr, /3 \| SELECT 1; SELECT '\$\{TABLE_OWNER_NAME\}'::regrole;/);

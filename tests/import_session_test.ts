@@ -85,9 +85,7 @@ async function runLine(
   ctx: { cwd: string; url: string; tools: Record<string, string> },
 ): Promise<CliResult> {
   const env = { DATABASE_URL: ctx.url };
-  if (words[0] === "strata" && words.includes("alembic")) {
-    return await runStrataWithAlembic(words, ctx);
-  }
+  // With a cwd, runCli runs a process with the strata task's permissions (alembic among them).
   if (words[0] === "strata") return await runCli(words.slice(1), { cwd: ctx.cwd, env });
   const bin = ctx.tools[words[0]];
   assert.ok(bin, `README line runs "${words[0]}", which this test cannot`);
@@ -97,41 +95,6 @@ async function runLine(
     env,
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-/**
- * `strata import --from alembic` runs `alembic`, so it needs run permission for it, which
- * `runCli` (the permissions of `deno task strata`) does not grant.
- */
-async function runStrataWithAlembic(
-  words: string[],
-  ctx: { cwd: string; url: string },
-): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-check",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-run=alembic",
-      `${ROOT}main.ts`,
-      ...words.slice(1),
-    ],
-    cwd: ctx.cwd,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      NO_COLOR: "1",
-      DATABASE_URL: ctx.url,
-    },
-    stdin: "null",
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };

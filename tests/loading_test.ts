@@ -76,6 +76,7 @@ serverTest(
       assert.deepEqual(rows.map((r) => r.v), [1], "nothing was reverted");
       const validate = await runCli(["--dir", dir, "validate"]);
       assert.equal(validate.code, 2, "validate still checks every file");
+      assert.match(validate.stdout + validate.stderr, /SQL_UNTERMINATED.*"1_a\.down\.sql"/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

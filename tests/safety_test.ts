@@ -293,7 +293,8 @@ serverTest(
           "the other session to hold the table",
           async () =>
             (await db.sql`SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-            WHERE c.relname = 'busy' AND l.mode = 'AccessExclusiveLock' AND l.granted`)
+            WHERE c.relname = 'busy' AND l.mode = 'AccessExclusiveLock' AND l.granted
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
               .length > 0,
         );
         const none = await runCli(["--dir", dir, "upgrade", "--lock-retries", "0"], {

@@ -148,6 +148,27 @@ async function plantShadows(db: TestDb, planter: string): Promise<number> {
   return planted;
 }
 
+/**
+ * The control: a fresh session of the hostile database calling unqualified
+ * functions and operators reaches the shadows (so "no planted call ran"
+ * below means strata avoided them, not that they never bite). Clears the
+ * record afterwards.
+ */
+async function assertShadowsBite(db: TestDb): Promise<void> {
+  const naive = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
+  try {
+    await naive.unsafe("SELECT pg_try_advisory_lock(42) AS locked, now() AS at, 1 = 1 AS eq");
+  } finally {
+    await naive.end({ timeout: 1 });
+  }
+  const calls = (await db.sql.unsafe("SELECT DISTINCT what FROM public.planted_calls"))
+    .map((r) => r.what).sort();
+  for (const expected of ["function now", "function pg_try_advisory_lock", "operator ="]) {
+    assert.ok(calls.includes(expected), `the control reached ${expected}: ${calls.join(", ")}`);
+  }
+  await db.sql.unsafe("TRUNCATE public.planted_calls");
+}
+
 async function withRole<T>(db: TestDb, fn: (role: string) => Promise<T>): Promise<T> {
   const role = `${db.name}_planter`;
   await db.sql.unsafe(`CREATE ROLE ${role} LOGIN`);
@@ -183,6 +204,7 @@ serverTest(
     await withRole(db, async (planter) => {
       const planted = await plantShadows(db, planter);
       assert.ok(planted > 100, `only ${planted} shadows planted`);
+      await assertShadowsBite(db);
       const dir = await tempMigrations(SHADOW_FILES);
       try {
         const env = { DATABASE_URL: db.url };
@@ -231,6 +253,7 @@ serverTest(
   async (db) => {
     await withRole(db, async (planter) => {
       await plantShadows(db, planter);
+      await assertShadowsBite(db);
       const dir = await tempMigrations(SHADOW_FILES);
       try {
         const script = await runCli(["--dir", dir, "upgrade", "--dry-run", "--from", "base"]);
