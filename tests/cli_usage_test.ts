@@ -74,3 +74,22 @@ Deno.test("a bad migration file is reported (exit 2) even when the database is u
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("validate refuses an empty or missing directory (exit 2) unless --allow-empty", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "strata_test_empty_" });
+  try {
+    const empty = await runCli(["--dir", dir, "validate"]);
+    assert.equal(empty.code, 2, empty.stdout + empty.stderr);
+    assert.match(empty.stderr, /NO_MIGRATIONS.*holds no migration files/);
+    const missing = await runCli(["--dir", `${dir}/nope`, "validate"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /DIR_NOT_FOUND/);
+    for (const d of [dir, `${dir}/nope`]) {
+      const allowed = await runCli(["--dir", d, "--allow-empty", "validate"]);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.match(allowed.stdout, /^0 migrations, 0 file problems/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -98,6 +98,42 @@ serverTest("a database migrated before the squash upgrades cleanly after it", as
   }
 });
 
+serverTest(
+  "after a squash every command reads the database through the baseline; an edited one is drift",
+  async (db) => {
+    const dir = await copyExamples();
+    try {
+      assert.equal((await cli(EXAMPLES, db, ["upgrade"])).code, 0);
+      assert.equal((await cli(dir, null, ["squash", "--through", "0004"])).code, 0);
+      const before = await db.sql`SELECT * FROM strata_migrations ORDER BY version`;
+      const repair = await cli(dir, db, ["repair", "0004"]);
+      assert.equal(repair.code, 0, repair.stderr);
+      assert.match(repair.stdout, /=  0004 .*unchanged: its file matches the record/);
+      assert.deepEqual(
+        await db.sql`SELECT * FROM strata_migrations ORDER BY version`,
+        before,
+        "repair wrote nothing: the baseline stands for the rows it replaced",
+      );
+      const linted = await cli(dir, db, ["upgrade", "--lint"]);
+      assert.equal(linted.code, 0, linted.stderr);
+      assert.match(linted.stdout, /Nothing to do: the database is at 0005/);
+      const rows = await db.sql`SELECT version::int AS v, name FROM strata_migrations ORDER BY 1`;
+      assert.deepEqual(rows.map((r) => [r.v, r.name]), [[4, "baseline"], [5, "archive_projects"]]);
+      await Deno.writeTextFile(`${dir}/0004_baseline.up.sql`, "SELECT 1;\n", { append: true });
+      const recorded = await db.sql`SELECT * FROM strata_migrations ORDER BY version`;
+      const edited = await cli(dir, db, ["upgrade"]);
+      assert.equal(edited.code, 4, edited.stderr);
+      assert.match(
+        edited.stderr,
+        /DRIFT.*"0004_baseline\.up\.sql" was edited after it was applied/s,
+      );
+      assert.deepEqual(await db.sql`SELECT * FROM strata_migrations ORDER BY version`, recorded);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 serverTest("a database below the baseline is refused, naming what it lacks", async (db) => {
   const dir = await copyExamples();
   try {

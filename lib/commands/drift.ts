@@ -22,10 +22,9 @@ import type { AppliedRow, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { runPlan } from "../db/runner.ts";
 import { takeSnapshot } from "../db/snapshot.ts";
-import { baselineView } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
-import { loadDir } from "./load.ts";
+import { loadDir, planState } from "./load.ts";
 import type { DRIFT_CHECK_OPTIONS, OptionValues } from "./options.ts";
 import { withScratch } from "./scratch.ts";
 import { resolveConnection, withSession } from "./session.ts";
@@ -68,7 +67,8 @@ export async function checkDrift(
     const { rows } = await readState(db, ctx.table);
     return { rows, snapshot: await takeSnapshot(db, ctx.table, { privileges }) };
   });
-  const applied = appliedInOrder(migrations, baselineView(migrations, live.rows).rows);
+  const { rows, edited } = planState(migrations, live.rows);
+  const applied = appliedInOrder(migrations, rows, edited);
   const replay = await withScratch(ctx, options["scratch-url"], async ({ db, display }) => {
     await ensureTables(db, { table: ctx.table, strataVersion: STRATA_VERSION });
     const failures = await replayAll(ctx, db, applied);
@@ -89,8 +89,9 @@ export async function checkDrift(
 function appliedInOrder(
   migrations: readonly Migration[],
   rows: readonly AppliedRow[],
+  edited: ReadonlySet<bigint>,
 ): Migration[] {
-  const problems = findStateProblems(migrations, rows)
+  const problems = findStateProblems(migrations, rows, edited)
     .filter((p) => p.kind === "interrupted" || p.kind === "missing-file");
   if (problems.length > 0) {
     throw new StrataError(

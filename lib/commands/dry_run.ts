@@ -12,7 +12,7 @@ import { renderCreateTables, TABLE_FORMAT } from "../core/version_table.ts";
 import type { Migration } from "../core/types.ts";
 import type { DryRunValues } from "./options.ts";
 import { type CommandContext } from "./context.ts";
-import { type CheckedState, readStateOnly } from "./load.ts";
+import { type DryRunState, readDryRunState } from "./load.ts";
 
 /** True when the command should print its script instead of running it. */
 export function isDryRun(options: DryRunValues): boolean {
@@ -30,7 +30,7 @@ export async function dryRunState(
   ctx: CommandContext,
   migrations: readonly Migration[],
   from: string | undefined,
-): Promise<CheckedState> {
+): Promise<DryRunState> {
   if (from !== undefined) {
     const rows = assumeApplied(migrations, from);
     const atBase = from.trim().toLowerCase() === "base";
@@ -38,9 +38,10 @@ export async function dryRunState(
       exists: !atBase,
       format: atBase ? null : TABLE_FORMAT,
       rows,
+      view: { rows, replaced: [] },
       edited: new Set(),
       prepareTables: atBase ? renderCreateTables(ctx.table, { schema: true }) : "",
     };
   }
-  return await readStateOnly(ctx, migrations);
+  return await readDryRunState(ctx, migrations);
 }

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { findEdited } from "../core/checksum.ts";
 import { StrataError } from "../core/errors.ts";
 import type { FileLint } from "../core/lint_check.ts";
 import { checkLintOptions, DEFAULT_PG_VERSION, type LINT_OPTIONS } from "../core/lint_options.ts";
@@ -30,7 +29,7 @@ import { lintSteps } from "../lint/lint.ts";
 import { type TraceResult, traceSteps } from "../lint/trace.ts";
 import type { CommandContext } from "./context.ts";
 import { dryRunState } from "./dry_run.ts";
-import { loadDir } from "./load.ts";
+import { loadDir, planState } from "./load.ts";
 import type { OptionValues } from "./options.ts";
 import { withScratch } from "./scratch.ts";
 import { hasDatabase, withSession } from "./session.ts";
@@ -105,15 +104,11 @@ async function readLintState(
   db: Db,
   migrations: readonly Migration[],
 ): Promise<{ rows: readonly AppliedRow[]; edited: ReadonlySet<bigint>; version: number }> {
-  const { rows } = await readState(db, ctx.table);
+  const { rows, edited } = planState(migrations, (await readState(db, ctx.table)).rows);
   const [row] = await db.query<{ v: string }>(
     "SELECT pg_catalog.current_setting('server_version_num') AS v",
   );
-  return {
-    rows,
-    edited: await findEdited(migrations, rows),
-    version: Math.floor(Number(row.v) / 10000),
-  };
+  return { rows, edited, version: Math.floor(Number(row.v) / 10000) };
 }
 
 function buildReport(

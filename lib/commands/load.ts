@@ -5,14 +5,14 @@
  * @module
  */
 
+import { type BaselineView, resolveBaseline } from "../core/baseline.ts";
 import { findEdited } from "../core/checksum.ts";
 import { attachEnv } from "../core/env_subst.ts";
 import { StrataError } from "../core/errors.ts";
 import { type FileEntry, loadMigrations } from "../core/files.ts";
-import type { Migration, Step } from "../core/types.ts";
+import type { AppliedRow, Migration, Step } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { renderBaselineRecord } from "../core/version_rows.ts";
-import { baselineView } from "../db/baseline_record.ts";
 import { readState, renderEnsureTables, type StoredState } from "../db/store.ts";
 import { readMigrationDir } from "../fs/source.ts";
 import type { CommandContext } from "./context.ts";
@@ -42,6 +42,15 @@ export async function loadDir(
     throwProblems(ctx, (await loadMigrations(entries)).problems);
   }
   throwProblems(ctx, problems);
+  refuseEmpty(ctx, migrations);
+  const use = options.env ?? "attach";
+  if (use === "none") return migrations;
+  // Values are kept out of output as each file is parsed (files load lazily).
+  return attachEnv(migrations, ctx.io.env, use === "attach" ? (v) => ctx.addSecret(v) : undefined);
+}
+
+/** Throw `NO_MIGRATIONS` for a directory without migrations, unless `--allow-empty`. */
+export function refuseEmpty(ctx: CommandContext, migrations: readonly Migration[]): void {
   if (migrations.length === 0 && !ctx.allowEmpty) {
     throw new StrataError(
       "NO_MIGRATIONS",
@@ -53,10 +62,6 @@ export async function loadDir(
       },
     );
   }
-  const use = options.env ?? "attach";
-  if (use === "none") return migrations;
-  // Values are kept out of output as each file is parsed (files load lazily).
-  return attachEnv(migrations, ctx.io.env, use === "attach" ? (v) => ctx.addSecret(v) : undefined);
 }
 
 function throwProblems(ctx: CommandContext, problems: readonly StrataError[]): void {
@@ -93,7 +98,8 @@ export function requireStepFiles(ctx: CommandContext, steps: readonly Step[]): v
   throwProblems(ctx, problems);
 }
 
-function readEntries(ctx: CommandContext): readonly FileEntry[] {
+/** The migration files: in memory (library API), or the directory's (missing: none with --allow-empty). */
+export function readEntries(ctx: CommandContext): readonly FileEntry[] {
   if (ctx.files) return ctx.files;
   try {
     return readMigrationDir(ctx.dir);
@@ -103,36 +109,69 @@ function readEntries(ctx: CommandContext): readonly FileEntry[] {
   }
 }
 
-/** The stored state, the versions whose applied file was edited since, and the table SQL. */
-export interface CheckedState extends StoredState {
+/** The applied rows as planning reads them, and the versions whose applied file was edited since. */
+export interface PlanState {
+  /** The stored rows through a squash baseline (`resolveBaseline`): what to record, if anything. */
+  readonly view: BaselineView;
+  /** `view.rows`: what every command plans and reports with. */
+  readonly rows: readonly AppliedRow[];
   readonly edited: ReadonlySet<bigint>;
-  /** The SQL that would make the tables ready for writing (creation or a format upgrade). */
+}
+
+/**
+ * The one way commands read stored rows: a baseline stands for the rows it
+ * replaced (a database migrated before a squash), then edits are found. Every
+ * command that plans, reports or writes goes through here, so none of them
+ * sees a squashed database differently.
+ */
+export function planState(
+  migrations: readonly Migration[],
+  rows: readonly AppliedRow[],
+): PlanState {
+  const view = resolveBaseline(migrations, rows);
+  return { view, rows: view.rows, edited: findEdited(migrations, view.rows) };
+}
+
+/** The stored state as planning reads it (`planState`). */
+export type CheckedState = Omit<StoredState, "rows"> & PlanState;
+
+/** `CheckedState` and the SQL a `--dry-run` script starts with to make the tables ready. */
+export interface DryRunState extends CheckedState {
+  /** Creation or format upgrade of the tables, and the baseline's record if it is due. */
   readonly prepareTables: string;
 }
 
 /**
  * Read the version table in a read-only session with no lock (creates
- * nothing), and check the applied checksums against `migrations` (none are
- * checked, and `edited` is empty, without them).
+ * nothing) and check it against `migrations` (nothing is checked, and
+ * `edited` is empty, without them).
  */
 export async function readStateOnly(
   ctx: CommandContext,
   migrations: readonly Migration[] = [],
 ): Promise<CheckedState> {
+  const state = await withSession(
+    ctx,
+    { writable: false, lock: false },
+    (db) => readState(db, ctx.table),
+  );
+  return { ...state, ...planState(migrations, state.rows) };
+}
+
+/** `readStateOnly` and, for a `--dry-run` script, the SQL that prepares the tables. */
+export async function readDryRunState(
+  ctx: CommandContext,
+  migrations: readonly Migration[],
+): Promise<DryRunState> {
   const tables = { table: ctx.table, strataVersion: STRATA_VERSION };
-  const state = await withSession(ctx, { writable: false, lock: false }, async (db) => ({
-    ...await readState(db, ctx.table),
-    prepareTables: await renderEnsureTables(db, tables),
-  }));
-  // A database migrated before a squash is seen, and printed, as its next write records it.
-  const view = baselineView(migrations, state.rows);
-  const record = view.baseline && view.replaced.length
-    ? renderBaselineRecord(view.baseline, view.replaced, tables)
-    : "";
-  return {
-    ...state,
-    rows: view.rows,
-    prepareTables: state.prepareTables + record,
-    edited: await findEdited(migrations, view.rows),
-  };
+  return await withSession(ctx, { writable: false, lock: false }, async (db) => {
+    const stored = await readState(db, ctx.table);
+    const state = { ...stored, ...planState(migrations, stored.rows) };
+    // A database migrated before a squash is printed as its next write records it.
+    const { baseline, replaced } = state.view;
+    const record = baseline && replaced.length
+      ? renderBaselineRecord(baseline, replaced, tables)
+      : "";
+    return { ...state, prepareTables: (await renderEnsureTables(db, tables)) + record };
+  });
 }

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { findEdited } from "../core/checksum.ts";
 import { checkEnvSet } from "../core/env_subst.ts";
 import { StrataError } from "../core/errors.ts";
 import { parseTarget, planDowngrade, planUpgrade, type Target } from "../core/plan.ts";
@@ -14,11 +13,11 @@ import { versionLabel } from "../core/state.ts";
 import type { AppliedRow, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { type RunEvent, runPlan } from "../db/runner.ts";
-import { baselineView, recordBaseline } from "../db/baseline_record.ts";
+import { recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
-import { type EnvUse, loadDir, requireStepFiles } from "./load.ts";
+import { type EnvUse, loadDir, planState, requireStepFiles } from "./load.ts";
 import { doneRecord, planRecord, reporter, summaryLine } from "./migrate_report.ts";
 import type { MigrateValues } from "./options.ts";
 import { openEarly, withSession } from "./session.ts";
@@ -87,15 +86,16 @@ export async function migrateDatabase(
     ctx,
     { writable: true, lock: true, opened: early.opened },
     async (db, stop) => {
-      const view = baselineView(migrations, (await readState(db, ctx.table)).rows);
-      const plan = planFor(view.rows, await findEdited(migrations, view.rows));
+      const stored = await readState(db, ctx.table);
+      const { view, rows, edited } = planState(migrations, stored.rows);
+      const plan = planFor(rows, edited);
       const onEvent = onPlan?.(plan, migrations);
-      await recordBaseline(db, view, scriptContext(ctx));
+      await recordBaseline(db, view, scriptContext(ctx), stored);
       if (plan.steps.length === 0) return { plan, migrations, ms: 0 };
       checkEnvSet(plan.steps);
       // Created (or upgraded) only once there is something to record, so a refused run
       // changes nothing.
-      await ensureTables(db, scriptContext(ctx));
+      await ensureTables(db, scriptContext(ctx), stored);
       const ms = await runPlan(db, plan, {
         ...scriptContext(ctx),
         dir: ctx.dir,

@@ -7,14 +7,14 @@
  * @module
  */
 
-import { findEdited } from "../core/checksum.ts";
 import { checkRepairVersions, planRepair, type RepairPlan } from "../core/import_repair.ts";
 import { renderRepair } from "../core/version_rows.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
-import { loadDir } from "./load.ts";
+import { loadDir, planState } from "./load.ts";
 import { withSession } from "./session.ts";
+import { recordBaseline } from "../db/baseline_record.ts";
 
 /** Re-record the checksums of `versions`; prints old and new checksum of each. */
 export async function runRepair(
@@ -25,11 +25,13 @@ export async function runRepair(
   const migrations = await loadDir(ctx);
   const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
-    const { rows } = await readState(db, ctx.table);
-    const edited = await findEdited(migrations, rows);
+    const stored = await readState(db, ctx.table);
+    const { view, rows, edited } = planState(migrations, stored.rows);
     const plan = planRepair(migrations, rows, { versions, edited });
     if (plan.changes.length > 0) {
-      await ensureTables(db, sctx);
+      // A database migrated before a squash records its baseline first, as upgrade would.
+      await recordBaseline(db, view, sctx, stored);
+      await ensureTables(db, sctx, stored);
       await db.runScript(renderRepair(plan.changes, sctx));
     }
     report(ctx, plan);

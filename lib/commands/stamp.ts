@@ -10,13 +10,13 @@ import { planStamp, type StampChange } from "../core/plan_stamp.ts";
 import { versionLabel } from "../core/state.ts";
 import { renderStampScript } from "../core/script.ts";
 import { renderStamp } from "../core/version_rows.ts";
-import { baselineView, recordBaseline } from "../db/baseline_record.ts";
+import { recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { Migration } from "../core/types.ts";
 import type { DryRunValues } from "./options.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { type CommandContext } from "./context.ts";
-import { loadDir } from "./load.ts";
+import { loadDir, planState } from "./load.ts";
 import { withSession } from "./session.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
 
@@ -39,12 +39,13 @@ export async function runStamp(
     return 0;
   }
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
-    const view = baselineView(migrations, (await readState(db, ctx.table)).rows);
-    const change = planStamp(migrations, view.rows, target);
-    await recordBaseline(db, view, sctx);
+    const stored = await readState(db, ctx.table);
+    const { view, rows } = planState(migrations, stored.rows);
+    const change = planStamp(migrations, rows, target);
+    await recordBaseline(db, view, sctx, stored);
     const count = change.add.length + change.remove.length + change.resolve.length;
     if (count > 0) {
-      await ensureTables(db, sctx);
+      await ensureTables(db, sctx, stored);
       await db.runScript(renderStamp(change, sctx));
     }
     report(ctx, change, migrations);

@@ -8,10 +8,9 @@
 import { StrataError } from "../core/errors.ts";
 import { loadMigrations } from "../core/files.ts";
 import { findAllProblems, type StateProblem } from "../core/state.ts";
-import { readMigrationDir } from "../fs/source.ts";
 import type { Migration } from "../core/types.ts";
 import { type CommandContext } from "./context.ts";
-import { readStateOnly } from "./load.ts";
+import { readEntries, readStateOnly, refuseEmpty } from "./load.ts";
 import { hasDatabase } from "./session.ts";
 import type { OptionValues, VALIDATE_OPTIONS } from "./options.ts";
 
@@ -21,8 +20,8 @@ export async function runValidate(
   options: OptionValues<typeof VALIDATE_OPTIONS> = { format: undefined },
 ): Promise<number> {
   const github = parseFormat(options.format, ctx.json);
-  const entries = readMigrationDir(ctx.dir);
-  const { migrations, warnings, problems } = await loadMigrations(entries);
+  const { migrations, warnings, problems } = await loadMigrations(readEntries(ctx));
+  if (problems.length === 0) refuseEmpty(ctx, migrations);
   const hasDb = hasDatabase(ctx);
   let dbProblems: StateProblem[] = [];
   if (hasDb && problems.length === 0) {

@@ -81,8 +81,10 @@ export function resolveBaseline(
   const baseline = findBaseline(migrations);
   if (!baseline) return { rows, replaced: [] };
   const covered = rows.filter((r) => r.version <= baseline.version);
+  // The baseline's own record: its version and its name (squash names it "baseline"). Its
+  // checksum is left to findEdited, so an edited baseline is refused as drift, not re-recorded.
   const own = covered.length === 1 && covered[0].version === baseline.version &&
-    covered[0].checksum === baseline.checksum;
+    covered[0].name === baseline.name;
   // An interrupted row is left as it is, so that it is refused and resolved first.
   const interrupted = covered.some((r) => r.state !== "applied");
   if (covered.length === 0 || own || interrupted) return { rows, replaced: [], baseline };

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { findEdited } from "./checksum.ts";
 import { compareBig } from "./files.ts";
 import type { AppliedRow, Migration } from "./types.ts";
 
@@ -27,14 +28,14 @@ export function currentVersion(applied: readonly AppliedRow[]): bigint | null {
 
 /**
  * Every disagreement between the applied rows and the files, in version
- * order. `edited` holds the versions whose checksum no longer matches (from
- * `findEdited`, which understands older checksum algorithms); without it the
- * recorded and current checksums are compared as text.
+ * order. `edited` holds the versions whose checksum no longer matches
+ * (`findEdited`, which knows older checksum algorithms and the file-hash
+ * shortcut; computed here when the caller has not already).
  */
 export function findStateProblems(
   migrations: readonly Migration[],
   applied: readonly AppliedRow[],
-  edited?: ReadonlySet<bigint>,
+  edited: ReadonlySet<bigint> = findEdited(migrations, applied),
 ): StateProblem[] {
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   const problems: StateProblem[] = [];
@@ -59,7 +60,7 @@ export function findStateProblems(
         version: row.version,
         message: `${label} is applied but its file is gone`,
       });
-    } else if (edited ? edited.has(row.version) : m.checksum !== row.checksum) {
+    } else if (edited.has(row.version)) {
       problems.push({
         kind: "drift",
         version: row.version,

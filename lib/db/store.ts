@@ -125,9 +125,16 @@ function toAppliedRow(r: RawRow): AppliedRow {
  * Make the tables ready for writing, while holding the advisory lock: create
  * them (and the schema, only when it does not exist, so no CREATE privilege
  * on the database is needed otherwise), or upgrade an older format in place
- * in one logged transaction. Throws `TABLE_FORMAT` like `readState`, and `PERMISSION_DENIED`.
+ * in one logged transaction. `state`, read under the same lock, spares the
+ * look-up when it shows the tables in this strata's format. Throws
+ * `TABLE_FORMAT` like `readState`, and `PERMISSION_DENIED`.
  */
-export async function ensureTables(db: Db, ctx: TableContext): Promise<void> {
+export async function ensureTables(
+  db: Db,
+  ctx: TableContext,
+  state?: StoredState,
+): Promise<void> {
+  if (state?.format === TABLE_FORMAT) return;
   const sql = await renderEnsureTables(db, ctx);
   if (sql === "") return;
   await guard(() => db.runScript(sql), {
