@@ -7,6 +7,8 @@
  */
 
 import assert from "node:assert/strict";
+import postgres from "postgres";
+import { lockKey } from "../lib/db/session.ts";
 import {
   finishCli,
   runCli,
@@ -17,6 +19,8 @@ import {
   type TestDb,
   waitFor,
 } from "./_helpers.ts";
+
+const TABLE = { schema: "public", name: "strata_migrations" };
 
 async function withDir<T>(
   files: Record<string, string>,
@@ -52,6 +56,40 @@ serverTest(
       assert.equal(row.name, "back\\slash");
       const [t] = await db.sql`SELECT v FROM t`;
       assert.equal(t.v, "a\\b", "the file's '' string is read with standard_conforming_strings on");
+    });
+  },
+);
+
+serverTest(
+  "a database whose DateStyle is SQL, DMY: strata still reads its dates (history, log, lock holder)",
+  async (db) => {
+    await db.sql.unsafe(`ALTER DATABASE ${db.name} SET datestyle = 'SQL, DMY'`);
+    await withDir({
+      "1_a.up.sql": "CREATE TABLE a (id int);",
+      // A file may set it for its own session too; the restore puts strata's back.
+      "2_b.up.sql": "SET datestyle = 'German';\nCREATE TABLE b (id int);",
+      "3_c.up.sql": "CREATE TABLE c (id int);",
+    }, async (dir) => {
+      assert.equal((await cli(db, ["--dir", dir, "upgrade"])).code, 0);
+      const history = await cli(db, ["--dir", dir, "history", "--json"]);
+      assert.equal(history.code, 0, history.stderr);
+      const dates = JSON.parse(history.stdout).migrations.map((m: { appliedAt: string }) =>
+        m.appliedAt
+      );
+      assert.equal(dates.length, 3);
+      for (const d of dates) assert.match(d, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      const log = await cli(db, ["--dir", dir, "log"]);
+      assert.equal(log.code, 0, log.stderr);
+      assert.match(log.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}up {4}1 /m);
+      const holder = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
+      try {
+        await holder`SELECT pg_advisory_lock(${String(await lockKey(TABLE))})`;
+        const r = await cli(db, ["--dir", dir, "--lock-wait", "0s", "upgrade"]);
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stderr, /LOCK_TIMEOUT[\s\S]*held by pid \d+/);
+      } finally {
+        await holder.end({ timeout: 1 });
+      }
     });
   },
 );

@@ -10,20 +10,34 @@
  */
 
 /**
- * The session settings strata relies on, as one statement: idle timeouts off
- * (a slow deploy must not lose its lock), standard_conforming_strings on
- * (strata's lexer and quoting assume it), and on PostgreSQL 14+ a client
- * connection check so a killed strata frees its lock within seconds.
+ * The settings strata relies on, as select-list expressions: idle timeouts
+ * off (a slow deploy must not lose its lock), standard_conforming_strings on
+ * (strata's lexer and quoting assume it), DateStyle ISO (the drivers read
+ * timestamps in ISO form; a role's or database's `SQL, DMY` would make them
+ * unreadable), and on a Linux server with PostgreSQL 14+ a client connection
+ * check so a killed strata frees its lock within seconds. The check is
+ * refused by servers whose platform cannot report a closed socket (Windows;
+ * macOS before 15), which would fail every connection, so it is only asked
+ * of Linux servers.
  */
-export const SESSION_SETTINGS =
-  "SELECT pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false),\n" +
-  "       pg_catalog.set_config('standard_conforming_strings', 'on', false),\n" +
-  "       CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4\n" +
-  "                 OPERATOR(pg_catalog.>=) 140000\n" +
-  "            THEN pg_catalog.set_config('idle_session_timeout', '0', false)\n" +
-  "                 OPERATOR(pg_catalog.||)\n" +
-  "                 pg_catalog.set_config('client_connection_check_interval', '2000', false)\n" +
-  "       END;\n";
+const SETTINGS_EXPRESSIONS = [
+  "pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)",
+  "pg_catalog.set_config('standard_conforming_strings', 'on', false)",
+  "pg_catalog.set_config('datestyle', 'ISO, MDY', false)",
+  `CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4
+                 OPERATOR(pg_catalog.>=) 140000
+            THEN pg_catalog.set_config('idle_session_timeout', '0', false)
+       END`,
+  `CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4
+                 OPERATOR(pg_catalog.>=) 140000
+             AND pg_catalog.strpos(pg_catalog.lower(pg_catalog.version()), 'linux')
+                 OPERATOR(pg_catalog.>) 0
+            THEN pg_catalog.set_config('client_connection_check_interval', '2000', false)
+       END`,
+];
+
+/** The session settings strata relies on (`SETTINGS_EXPRESSIONS`), as one statement. */
+export const SESSION_SETTINGS = `SELECT ${SETTINGS_EXPRESSIONS.join(",\n       ")};\n`;
 
 /**
  * Put the session back as strata prepared it, after every migration file
@@ -42,14 +56,7 @@ export const PREPARE_SESSION =
           pg_catalog.pg_is_in_recovery() AS in_recovery,
           pg_catalog.current_setting('default_transaction_read_only') AS default_ro,
           pg_catalog.current_setting('transaction_read_only') AS tx_ro,
-          pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false) AS s1,
-          pg_catalog.set_config('standard_conforming_strings', 'on', false) AS s2,
-          CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4
-                    OPERATOR(pg_catalog.>=) 140000
-               THEN pg_catalog.set_config('idle_session_timeout', '0', false)
-                    OPERATOR(pg_catalog.||)
-                    pg_catalog.set_config('client_connection_check_interval', '2000', false)
-          END AS s3`;
+          ${SETTINGS_EXPRESSIONS.map((e, i) => `${e} AS s${i + 1}`).join(",\n          ")}`;
 
 /** Try the session advisory lock once: `$1` is the key (int8 text). */
 export const TRY_LOCK = "SELECT pg_catalog.pg_try_advisory_lock($1::pg_catalog.int8) AS ok";
