@@ -95,6 +95,42 @@ serverTest(
 );
 
 serverTest(
+  "a file that would drop strata's migration lock (DISCARD ALL, pg_advisory_unlock_all) is refused",
+  async (db) => {
+    for (
+      const stmt of [
+        "DISCARD ALL;",
+        "discard all;",
+        "SELECT pg_advisory_unlock_all();",
+        "SELECT pg_catalog.pg_advisory_unlock_all();",
+      ]
+    ) {
+      await withDir({
+        "1_a.up.sql": "CREATE TABLE a (id int);",
+        "2_b.up.sql": `-- transaction: false\nCREATE TABLE b (id int);\n${stmt}`,
+      }, async (dir) => {
+        const before = await schemaFingerprint(db.sql);
+        const r = await cli(db, ["--dir", dir, "upgrade"]);
+        assert.equal(r.code, 2, stmt);
+        assert.match(
+          r.stderr,
+          /SETTING_REFUSED.*"2_b\.up\.sql" line 3: it releases strata's migration lock/,
+        );
+        assert.match(r.stderr, /DISCARD PLANS, SEQUENCES or TEMP are fine/);
+        assert.equal(await schemaFingerprint(db.sql), before, `${stmt}: nothing ran`);
+      });
+    }
+    await withDir(
+      { "1_a.up.sql": "DISCARD PLANS;\nDISCARD TEMP;\nCREATE TABLE a (id int);" },
+      async (dir) => {
+        const r = await cli(db, ["--dir", dir, "upgrade"]);
+        assert.equal(r.code, 0, r.stderr);
+      },
+    );
+  },
+);
+
+serverTest(
   "a file that turns standard_conforming_strings off is refused before anything runs",
   async (db) => {
     for (

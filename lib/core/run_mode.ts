@@ -124,12 +124,18 @@ function blockEffect(w: readonly string[]): "open" | "close" | "chain" | "none" 
   return "none";
 }
 
+/** `DISCARD ALL` or a call of `pg_advisory_unlock_all`: the session's advisory locks go. */
+function releasesLocks(words: readonly string[]): boolean {
+  return (words[0] === "DISCARD" && words[1] === "ALL") || words.includes("PG_ADVISORY_UNLOCK_ALL");
+}
+
 const ON_VALUES = new Set(["ON", "TRUE", "YES", "1", "'ON'", "'TRUE'", "'YES'", "'1'"]);
 
 /**
  * Refuse a file that turns standard_conforming_strings off (or back to a
  * default that may be off): strata's lexer, its quoting and the server would
- * then disagree about where strings end.
+ * then disagree about where strings end. Refuse one that drops the session's
+ * advisory locks (strata's migration lock among them).
  */
 function refuseSettings(statements: readonly Statement[], file: string): void {
   for (const s of statements) {
@@ -142,6 +148,20 @@ function refuseSettings(statements: readonly Statement[], file: string): void {
       const m = /set_config\s*\(\s*'standard_conforming_strings'\s*,\s*('[^']*'|[^,)\s]*)/i
         .exec(s.normalized);
       value = m ? m[1].toUpperCase() : undefined;
+    }
+    if (releasesLocks(w)) {
+      throw new StrataError(
+        "SETTING_REFUSED",
+        `Cannot run "${file}" line ${s.line}: it releases strata's migration lock`,
+        {
+          file,
+          line: s.line,
+          column: s.column,
+          hint: "DISCARD ALL and pg_advisory_unlock_all() drop every advisory lock of the " +
+            "session, so a second deploy could run beside this one; strata resets the session " +
+            "after each file itself: remove this statement (DISCARD PLANS, SEQUENCES or TEMP are fine)",
+        },
+      );
     }
     if (value === undefined || ON_VALUES.has(value)) continue;
     throw new StrataError(
