@@ -102,6 +102,28 @@ serverTest("import refuses a branched Alembic history, naming the branch", async
   }
 });
 
+serverTest("import refuses a missing or unreadable --source, naming it", async (db) => {
+  const cwd = await Deno.makeTempDir({ prefix: "strata_import_" });
+  try {
+    await Deno.writeTextFile(`${cwd}/afile`, "");
+    const before = await snapshot(db, cwd);
+    const missing = await cli(["import", "--from", "dbmate", "--source", "nope"], cwd, db);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.equal(missing.stdout, "");
+    assert.match(
+      missing.stderr,
+      /^error\[DIR_NOT_FOUND\]: Cannot read "nope": not found\nhint: Point --source at/,
+    );
+    const file = await cli(["import", "--from", "goose", "--source", "afile"], cwd, db);
+    assert.equal(file.code, 2, file.stderr);
+    assert.equal(file.stdout, "");
+    assert.match(file.stderr, /^error\[DIR_UNREADABLE\]: Cannot read "afile": not a directory\n/);
+    assert.equal(await snapshot(db, cwd), before, "the database and the directory are unchanged");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
 serverTest("import never writes into a directory that holds migrations", async (db) => {
   const cwd = await imported(db, "golang-migrate", "golang-migrate");
   try {

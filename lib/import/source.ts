@@ -5,8 +5,9 @@
  * @module
  */
 
-import { StrataError } from "../core/errors.ts";
+import type { StrataError } from "../core/errors.ts";
 import type { FileEntry } from "../core/files.ts";
+import { readDirFile, readError } from "../fs/source.ts";
 
 /**
  * The visible files of `dir`, sorted by name. Throws `DIR_NOT_FOUND` or
@@ -21,17 +22,7 @@ export function readSourceDir(dir: string, option = "--source"): FileEntry[] {
   } catch (err) {
     throw sourceError(err, dir, option);
   }
-  return names.sort().map((name) => {
-    try {
-      return { name, bytes: Deno.readFileSync(`${dir}/${name}`) };
-    } catch (err) {
-      throw new StrataError("DIR_UNREADABLE", `Cannot read "${dir}/${name}": ${errText(err)}`, {
-        file: name,
-        hint: "Check the file's permissions",
-        cause: err,
-      });
-    }
-  });
+  return names.sort().map((name) => ({ name, bytes: readDirFile(dir, name) }));
 }
 
 /** The text of one file (for `alembic.ini`); throws like `readSourceDir`. */
@@ -44,19 +35,8 @@ export function readSourceFile(path: string, option = "--source"): string {
 }
 
 function sourceError(err: unknown, path: string, option: string): StrataError {
-  if (err instanceof Deno.errors.NotFound) {
-    return new StrataError("DIR_NOT_FOUND", `Cannot read "${path}": not found`, {
-      hint: `Point ${option} at the other tool's migrations`,
-    });
-  }
-  return new StrataError("DIR_UNREADABLE", `Cannot read "${path}": ${errText(err)}`, {
-    hint: `Check that ${option} names a readable directory`,
-    cause: err,
+  return readError(err, `"${path}"`, {
+    notFound: `Point ${option} at the other tool's migrations`,
+    unreadable: `Check that ${option} names a readable directory`,
   });
-}
-
-function errText(err: unknown): string {
-  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (err instanceof Deno.errors.NotADirectory) return "not a directory";
-  return err instanceof Error ? err.message : String(err);
 }

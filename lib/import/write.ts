@@ -9,6 +9,7 @@
 import { StrataError } from "../core/errors.ts";
 import { isSqlFileName } from "../core/files.ts";
 import type { ConvertedFile } from "../core/import_common.ts";
+import { describeFsError } from "../fs/source.ts";
 
 /**
  * Throw `FILE_EXISTS` when `dir` already holds `.sql` files (an import
@@ -20,10 +21,14 @@ export function checkTargetDir(dir: string): void {
     existing = [...Deno.readDirSync(dir)].map((e) => e.name).filter(isSqlFileName).sort();
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return;
-    throw new StrataError("DIR_NOT_WRITABLE", `Cannot import into "${dir}": ${errText(err)}`, {
-      hint: "Point --dir (or STRATA_DIR) at a new or empty directory",
-      cause: err,
-    });
+    throw new StrataError(
+      "DIR_NOT_WRITABLE",
+      `Cannot import into "${dir}": ${describeFsError(err)}`,
+      {
+        hint: "Point --dir (or STRATA_DIR) at a new or empty directory",
+        cause: err,
+      },
+    );
   }
   if (existing.length === 0) return;
   throw new StrataError(
@@ -52,16 +57,11 @@ export function writeConverted(dir: string, files: readonly ConvertedFile[]): st
   } catch (err) {
     for (const path of written) Deno.removeSync(path);
     const exists = err instanceof Deno.errors.AlreadyExists;
+    const why = exists ? "a file of that name appeared" : describeFsError(err);
     throw new StrataError(
       exists ? "FILE_EXISTS" : "DIR_NOT_WRITABLE",
-      `Cannot import into "${dir}": ${errText(err)}`,
+      `Cannot import into "${dir}": ${why}`,
       { hint: "Nothing was written; point --dir at a directory you can write", cause: err },
     );
   }
-}
-
-function errText(err: unknown): string {
-  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (err instanceof Deno.errors.AlreadyExists) return "a file of that name appeared";
-  return err instanceof Error ? err.message : String(err);
 }
