@@ -131,6 +131,57 @@ serverTest(
 );
 
 serverTest(
+  "a statement-by-statement file that makes its session read-only by default: strata's marks still write",
+  async (db) => {
+    const files = {
+      "1_ro.up.sql": "-- transaction: false\nSET default_transaction_read_only = on;\n" +
+        "SELECT 1;\nSET default_transaction_read_only = off;\nCREATE TABLE t (id int);",
+      "2_after.up.sql": "CREATE TABLE after_ro (id int);",
+    };
+    await withDir(files, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(await versions(db), ["1", "2"]);
+    });
+    await withDir({
+      ...files,
+      "3_ro.up.sql": "-- transaction: false\nCREATE TABLE kept (id int);\n" +
+        "SET default_transaction_read_only = on;\nCREATE TABLE refused (id int);",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /MIGRATION_FAILED.*"3_ro\.up\.sql" failed: cannot execute CREATE TABLE in a read-only transaction/,
+      );
+      assert.match(r.stderr, /3_ro\.up\.sql:4:1/);
+      const [{ state, statement_index }] = await db.sql`SELECT state, statement_index
+        FROM strata_migrations WHERE version = 3`;
+      assert.deepEqual([state, statement_index], ["started", 2]);
+    });
+    // A mark that fails (here: a constraint the file put on strata's table) is strata's failure,
+    // reported as such, with the session recovered and the failure logged.
+    await db.sql`UPDATE strata_migrations SET state = 'applied', statement_index = NULL
+      WHERE version = 3`;
+    await withDir({
+      ...files,
+      "3_ro.up.sql": "SELECT 1;",
+      "4_mark.up.sql": "-- transaction: false\nALTER TABLE strata_migrations ADD CONSTRAINT " +
+        "no_marks CHECK (statement_index IS NULL OR statement_index < 1);\nSELECT 2;",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "--allow-drift", "upgrade"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /BOOKKEEPING_FAILED.*Cannot record "4_mark\.up\.sql" in the version table/,
+      );
+      const log = await db.sql`SELECT outcome FROM strata_migrations_log WHERE version = 4`;
+      assert.deepEqual(log.map((l) => l.outcome), ["failed"]);
+    });
+  },
+);
+
+serverTest(
   "a file that turns standard_conforming_strings off is refused before anything runs",
   async (db) => {
     for (

@@ -185,8 +185,11 @@ export function migrationFailure(
 ): StrataError {
   const file = stepFile(at.plan.steps[at.index]);
   const path = joinPath(ctx.dir, file.fileName);
-  const loc = err.position !== undefined && !at.bookkeeping
-    ? locatePosition(at.text, err.position, -at.offset)
+  // A statement-by-statement step knows the failing statement even when the server gives no
+  // position (e.g. 25006 read-only): point at its start.
+  const position = err.position ?? (at.statement ? 1 : undefined);
+  const loc = position !== undefined && !at.bookkeeping
+    ? locatePosition(at.text, position, -at.offset)
     : undefined;
   const details = [loc ? `at ${path}:${loc.line}:${loc.column}` : `in ${path}`];
   if (loc) details.push(...caretSnippet(loc));

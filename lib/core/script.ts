@@ -109,7 +109,8 @@ export function renderSessionTimeouts(header: Header): string {
 export function renderStatementMark(step: Step, index: number, ctx: ScriptContext): string {
   const blocks = stepFile(step).runMode.blockStarts;
   if (index === 0 || (blocks && blocks[index] !== null)) return "";
-  return "BEGIN;\n" + OWN_STATEMENTS + renderMarkStatement(step, index, ctx) + "COMMIT;\n";
+  return "BEGIN READ WRITE;\n" + OWN_STATEMENTS + renderMarkStatement(step, index, ctx) +
+    "COMMIT;\n";
 }
 
 /** Statement `index` of a statement-by-statement file as sent: its text, variables substituted. */

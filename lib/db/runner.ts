@@ -209,8 +209,12 @@ async function runStatements(
   for (let k = 0; k < count; k++) {
     const s = file.statements[k];
     const mark = renderStatementMark(step, k, options);
-    if (mark) await db.runScript(mark);
+    // strata's mark runs in the same session as the file's statements: a failure of it (a
+    // setting the file made) is recovered and reported like the statement's own.
+    let own = mark !== "";
     try {
+      if (own) await db.runScript(mark);
+      own = false;
       await db.runScript(statementText(file, k));
     } catch (err) {
       if (!isDbServerError(err)) throw err;
@@ -226,6 +230,7 @@ async function runStatements(
         text: file.text,
         offset: [...file.text.slice(0, s.sqlStart)].length,
         statement: { index: k, count, firstLost },
+        bookkeeping: own,
       }, failureContext(options));
     }
   }
