@@ -215,6 +215,37 @@ Deno.test("convertAlembic() drops bookkeeping and the wrapper, keeps the revisio
   assert.match(files["0001_x.down.sql"], /-- transaction: false\n\nBEGIN;\n\nDROP TABLE t;/);
 });
 
+Deno.test("convertAlembic() drops only statements on the version table, qualified or not", () => {
+  const conv = convertAlembic(
+    [rev("a1", null)],
+    new Map([["a1", {
+      up: "BEGIN;\n\nCREATE TABLE meta.alembic_version (version_num VARCHAR(32) NOT NULL);\n\n" +
+        "CREATE TABLE foo (alembic_version int);\n\n" +
+        "INSERT INTO alembic_version_log (alembic_version) VALUES ('a1');\n\n" +
+        "UPDATE meta.\"alembic_version\" SET version_num='a1' " +
+        "WHERE alembic_version.version_num = 'a0';\n\n" +
+        "INSERT INTO meta.alembic_version (version_num) VALUES ('a1');\n\nCOMMIT;\n",
+      down: "BEGIN;\n\nDROP TABLE foo;\n\nDELETE FROM meta.alembic_version " +
+        "WHERE alembic_version.version_num = 'a1';\n\nDROP TABLE meta.alembic_version;\n\n" +
+        "COMMIT;\n",
+    }]]),
+    { versionTable: "meta.alembic_version" },
+  );
+  const files = byName(conv);
+  assert.equal(
+    files["0001_x.up.sql"],
+    '-- imported from Alembic revision a1 ("a1_x.py")\n-- message: m a1\n' +
+      "-- alembic-revision: a1\n\nCREATE TABLE foo (alembic_version int);\n\n" +
+      "INSERT INTO alembic_version_log (alembic_version) VALUES ('a1');\n",
+  );
+  assert.equal(
+    files["0001_x.down.sql"],
+    '-- imported from Alembic revision a1 ("a1_x.py")\n-- message: revert m a1\n' +
+      "-- alembic-revision: a1\n\nDROP TABLE foo;\n",
+  );
+  assert.deepEqual(conv.notes, []);
+});
+
 function applied(version: bigint, checksum: string, state: AppliedRow["state"] = "applied") {
   return {
     version,

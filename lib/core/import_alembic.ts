@@ -23,9 +23,11 @@ import {
   type Conversion,
   type ConvertedFile,
   decodeSource,
+  needsOwnTransactions,
   padVersion,
   renderFile,
 } from "./import_common.ts";
+import { isWrapper } from "./run_mode.ts";
 import { splitStatements, type Statement } from "./sql_lexer.ts";
 
 /** One revision file. */
@@ -152,15 +154,15 @@ export interface RevisionSql {
 
 /**
  * Number `ordered` and build each pair from its SQL. `versionTable` is the
- * name of Alembic's table (default `alembic_version`), whose statements are
- * removed. Never throws; see `Conversion`.
+ * name of Alembic's table (default `alembic_version`; a schema before it is
+ * ignored), whose statements are removed. Never throws; see `Conversion`.
  */
 export function convertAlembic(
   ordered: readonly AlembicRevision[],
   sql: ReadonlyMap<string, RevisionSql>,
   options: { versionTable?: string } = {},
 ): Conversion {
-  const table = (options.versionTable ?? "alembic_version").toUpperCase();
+  const table = unquote((options.versionTable ?? "alembic_version").replace(/^.*\./, ""));
   const width = Math.max(4, String(ordered.length).length);
   const notes: string[] = [];
   const files: ConvertedFile[] = [];
@@ -175,8 +177,8 @@ export function convertAlembic(
         ["alembic-revision", r.revision],
         ["transaction", body.ownTransactions ? "false" : undefined],
       ] as const;
-    const up = stripBookkeeping(both.up, table);
-    const down = stripBookkeeping(both.down, table);
+    const up = stripBookkeeping(both.up, { table, file: r.fileName });
+    const down = stripBookkeeping(both.down, { table, file: r.fileName });
     const provenance = `imported from Alembic revision ${r.revision} ("${r.fileName}")`;
     const message = r.message || slug.replaceAll("_", " ");
     files.push(
@@ -206,14 +208,16 @@ interface SqlBody {
   readonly ownTransactions: boolean;
 }
 
-/** Remove the version-table statements and, when it is the only one, the BEGIN/COMMIT pair. */
-function stripBookkeeping(sql: string, table: string): SqlBody {
+/**
+ * Remove the version-table statements and, when it wraps the rest, the
+ * BEGIN/COMMIT pair. The SQL left needs `-- transaction: false` when it
+ * still holds transaction control (an `autocommit_block`).
+ */
+function stripBookkeeping(sql: string, options: { table: string; file: string }): SqlBody {
   const statements = splitStatements(sql).filter((s) => !s.isEmpty);
-  const drop = new Set<Statement>(statements.filter((s) => s.words.slice(0, 4).includes(table)));
+  const drop = new Set<Statement>(statements.filter((s) => isOnTable(s, options.table)));
   const control = statements.filter((s) => s.kind === "transaction-control");
-  const wrapped = control.length === 2 && control[0] === statements[0] &&
-    control[1] === statements.at(-1) && /^(BEGIN|START)$/.test(control[0].words[0] ?? "");
-  if (wrapped) control.forEach((s) => drop.add(s));
+  if (isWrapper(statements, control)) control.forEach((s) => drop.add(s));
   let text = "";
   let at = 0;
   for (const s of statements) {
@@ -221,6 +225,30 @@ function stripBookkeeping(sql: string, table: string): SqlBody {
     text += sql.slice(at, s.sqlStart);
     at = s.end;
   }
-  text += sql.slice(at);
-  return { text: text.replace(/\n{3,}/g, "\n\n"), ownTransactions: !wrapped && control.length > 0 };
+  text = (text + sql.slice(at)).replace(/\n{3,}/g, "\n\n");
+  return { text, ownTransactions: needsOwnTransactions(text, options.file) };
+}
+
+const IDENT = String.raw`"(?:[^"]|"")*"|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*`;
+/** Alembic's statements on its table, in `Statement.normalized` text; group 1 is the table. */
+const BOOKKEEPING = new RegExp(
+  String.raw`^(?:INSERT INTO|UPDATE|DELETE FROM|CREATE TABLE|DROP TABLE) ` +
+    String.raw`(?:IF (?:NOT )?EXISTS )?(?:(?:${IDENT}) ?\. ?)?(${IDENT})(?=[ (;]|$)`,
+  "i",
+);
+
+/**
+ * True when `s` is one of Alembic's statements on its version table `table`
+ * (unqualified; in `s` it may be schema-qualified): INSERT INTO, UPDATE,
+ * DELETE FROM, CREATE TABLE, and DROP TABLE (written when a downgrade
+ * reaches base). Names compare case-insensitively. A statement that only
+ * mentions the table (a column of that name) is not one of them.
+ */
+function isOnTable(s: Statement, table: string): boolean {
+  const name = BOOKKEEPING.exec(s.normalized)?.[1];
+  return name !== undefined && unquote(name).toLowerCase() === table.toLowerCase();
+}
+
+function unquote(name: string): string {
+  return name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name;
 }

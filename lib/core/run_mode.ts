@@ -179,7 +179,15 @@ function refuseSettings(statements: readonly Statement[], file: string): void {
   }
 }
 
-function isWrapper(statements: readonly Statement[], control: readonly Statement[]): boolean {
+/**
+ * True when `control` (the transaction-control statements among the
+ * non-empty `statements`) is exactly a BEGIN first and a COMMIT last: a
+ * wrapper around the file that strata's own transaction makes redundant.
+ */
+export function isWrapper(
+  statements: readonly Statement[],
+  control: readonly Statement[],
+): boolean {
   if (control.length !== 2 || statements.length < 2) return false;
   const first = statements[0];
   const last = statements[statements.length - 1];
