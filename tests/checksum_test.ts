@@ -42,7 +42,13 @@ Deno.test("checksumOf() t2 hashes only the execution-relevant keys that are set"
   const sql = "CREATE TABLE t (a int);\n";
   const plain = await checksumOf(file(sql));
   for (
-    const key of ["message: x", "author: ada", "created: 2026-01-01", "alembic-revision: ab12"]
+    const key of [
+      "message: x",
+      "author: ada",
+      "created: 2026-01-01",
+      "alembic-revision: ab12",
+      "flyway-version: 1.1",
+    ]
   ) {
     assert.equal(await checksumOf(file(`-- ${key}\n${sql}`)), plain, key);
   }

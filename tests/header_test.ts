@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { closestKey, parseHeader } from "../lib/core/header.ts";
 import { editDistance, parseDuration } from "../lib/core/words.ts";
 import { StrataError } from "../lib/core/errors.ts";
+import { HEADER_KEYS } from "../lib/core/header_keys.ts";
 
 function headerError(text: string): StrataError {
   try {
@@ -144,7 +145,8 @@ Deno.test("parseHeader() reads lint-ignore with its reason, env names and baseli
   assert.deepEqual(
     parseHeader(
       "-- lint-ignore: index-not-concurrent, no-lock-timeout -- the table has 40 rows\n" +
-        "-- env: APP_ROLE, APP_SCHEMA\n-- baseline: true\n-- alembic-revision: 1a2b3c\n",
+        "-- env: APP_ROLE, APP_SCHEMA\n-- baseline: true\n-- alembic-revision: 1a2b3c\n" +
+        "-- flyway-version: 1_01.2\n",
       "x",
     ),
     {
@@ -155,9 +157,27 @@ Deno.test("parseHeader() reads lint-ignore with its reason, env names and baseli
       env: ["APP_ROLE", "APP_SCHEMA"],
       baseline: true,
       alembicRevision: "1a2b3c",
+      flywayVersion: "1_01.2",
     },
   );
-  for (const bad of ["-- lint-ignore: rename", "-- env: 1BAD", "-- baseline: maybe"]) {
+  const bads = [
+    "-- lint-ignore: rename",
+    "-- env: 1BAD",
+    "-- baseline: maybe",
+    "-- flyway-version: 1.x",
+  ];
+  for (const bad of bads) {
     assert.equal(headerError(`${bad}\nSELECT 1;`).code, "HEADER_BAD_VALUE", bad);
   }
+});
+
+Deno.test("README's header table lists exactly the keys of HEADER_KEYS", () => {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const start = readme.indexOf("| key                 | meaning");
+  assert.ok(start !== -1, "README has the header table");
+  const rows = readme.slice(start).split("\n\n")[0].split("\n").slice(2);
+  const keys = rows.flatMap((row) =>
+    [...row.split("|")[1].matchAll(/`([a-z-]+)`/g)].map((m) => m[1])
+  );
+  assert.deepEqual(keys.sort(), HEADER_KEYS.map((k) => k.key).sort());
 });

@@ -33,6 +33,8 @@ export interface Header {
   readonly baseline?: boolean;
   /** The Alembic revision this file was converted from. */
   readonly alembicRevision?: string;
+  /** The Flyway version this file was converted from, as Flyway wrote it (`1.1`). */
+  readonly flywayVersion?: string;
 }
 
 type Value = NonNullable<Header[keyof Header]>;
@@ -161,6 +163,13 @@ export const HEADER_KEYS: readonly KeySpec[] = [
     field: "alembicRevision",
     parse: text,
     expected: "an Alembic revision id",
+    show: asText,
+  },
+  {
+    key: "flyway-version",
+    field: "flywayVersion",
+    parse: (v) => (/^\d+(?:[._]\d+)*$/.test(v) ? v : undefined),
+    expected: 'a Flyway version: numbers separated by "." or "_", e.g. 1.1',
     show: asText,
   },
 ];

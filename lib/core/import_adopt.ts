@@ -23,7 +23,7 @@
  * @module
  */
 
-import { FLYWAY_VERSION_LINE, flywayKey, flywayParts } from "./import_flyway.ts";
+import { flywayKey, flywayParts } from "./import_flyway.ts";
 import type { ImportTool } from "./import_common.ts";
 import type { AdoptRow } from "./version_rows.ts";
 import type { AppliedRow, Migration } from "./types.ts";
@@ -182,7 +182,7 @@ function readFlyway(migrations: readonly Migration[], rows: readonly ForeignRow[
   const out = emptyReading();
   const files = new Map<string, Migration>();
   for (const m of migrations) {
-    const v = FLYWAY_VERSION_LINE.exec(m.up.text)?.[1];
+    const v = m.up.header.flywayVersion;
     if (v) files.set(flywayKey(v), m);
   }
   const state = new Map<string, { failed: boolean }>();

@@ -14,8 +14,8 @@
  * W = 2, giving `0100`, `0101`, `0102`, `0110`, `0200`. Numbers of equal
  * width compare like the parts did, so the order is kept. When every
  * version is one part, the number is kept (`V7` is `0007`, 7). Each file
- * records its Flyway version in a `-- flyway-version:` comment, which is how
- * adoption matches `flyway_schema_history` rows to files.
+ * records its Flyway version in the `flyway-version` header key, which is
+ * how adoption matches `flyway_schema_history` rows to files.
  *
  * @module
  */
@@ -32,9 +32,6 @@ import {
 const MIGRATION = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
 const CONF = /^(.+\.sql)\.conf$/;
 const PLACEHOLDER = /\$\{[A-Za-z_][\w.:-]*\}/;
-
-/** The `-- flyway-version:` comment of a converted file, read back for adoption. */
-export const FLYWAY_VERSION_LINE = /^-- flyway-version: (\S+)$/m;
 
 /** A Flyway version's parts as numbers, trailing zero parts dropped (`1.0` is `1`). */
 export function flywayParts(version: string): bigint[] {
