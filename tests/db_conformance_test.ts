@@ -317,6 +317,10 @@ const CASES: readonly Case[] = [
       const bad = await serverFailure(db.query("SELECT $1::int AS n", ["x"]), "22P02");
       assert.equal(bad.message, 'invalid input syntax for type integer: "x"');
       await serverFailure(db.runScript("CREATE TABLE t (x int); CREATE TABLE t (x int)"), "42P07");
+      // A statement's error whose SQLSTATE a refused connection also has is still the statement's.
+      const gone = await serverFailure(db.runScript("DROP DATABASE strata_test_nosuch"), "3D000");
+      assert.equal(gone.message, 'database "strata_test_nosuch" does not exist');
+      assert.deepEqual(await db.query("SELECT 1 AS n"), [{ n: 1 }], "the session goes on");
     },
   },
   {

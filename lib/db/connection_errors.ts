@@ -1,13 +1,14 @@
 /**
  * Errors both server drivers (`postgres.ts` over postgres.js and the wire
- * driver) throw alike: a session that was lost or closed, and socket-level
- * failures in words. Messages name `conn.display` (already redacted) and
+ * driver) throw alike: a session that was lost or closed, a session that the
+ * server refused to start, and socket-level failures in words. Messages name `conn.display` (already redacted) and
  * fixed words only.
  *
  * @module
  */
 
 import type { ConnectionOptions } from "../core/database_url.ts";
+import type { DbServerError } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 
 /** Socket-level failures in words, by error code (Deno's `err.code`, or the driver's own). */
@@ -43,4 +44,31 @@ export function closedError(conn: ConnectionOptions): StrataError {
     `Cannot continue on ${conn.display}: the connection was closed`,
     { hint: "close() ended this session; open a new one" },
   );
+}
+
+/** An ErrorResponse received before the session was ready, as a StrataError. */
+export function startupError(err: DbServerError, conn: ConnectionOptions): StrataError {
+  const message = `Cannot connect to ${conn.display}: ${err.message}`;
+  if (err.sqlstate === "28P01" || err.sqlstate === "28000") {
+    return new StrataError("AUTH_FAILED", message, {
+      hint: "Check the user name and password (the password is never printed)",
+      cause: err,
+    });
+  }
+  if (err.sqlstate === "3D000") {
+    return new StrataError("CONNECTION_FAILED", message, {
+      hint: `Create the database first (createdb ${JSON.stringify(conn.database)})`,
+      cause: err,
+    });
+  }
+  if (err.sqlstate === "57P03" || err.sqlstate === "53300") {
+    return new StrataError("CONNECTION_FAILED", message, {
+      hint: "The server is not ready; retry later",
+      cause: err,
+    });
+  }
+  return new StrataError("CONNECTION_FAILED", message, {
+    hint: "The server refused to start a session",
+    cause: err,
+  });
 }

@@ -11,7 +11,7 @@ import type { ConnectionOptions } from "../core/database_url.ts";
 import { isDbServerError } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 import type { Db } from "../core/types.ts";
-import { closedError, lostError } from "./connection_errors.ts";
+import { closedError, lostError, startupError } from "./connection_errors.ts";
 import { isSessionFatal, translateConnectionError } from "./postgres_errors.ts";
 import { probeTransactionStatus } from "./tx_status.ts";
 
@@ -129,6 +129,11 @@ async function trackCall<T>(
     return result;
   } catch (err) {
     const mapped = translateConnectionError(err, conn);
+    // A FATAL error before any call succeeded ended the session's start (authentication, a
+    // missing database, a full server): a connection failure, not this statement's error.
+    if (isDbServerError(mapped) && !session.hadSession && mapped.severity === "FATAL") {
+      throw startupError(mapped, conn);
+    }
     if (isDbServerError(mapped)) session.hadSession = true;
     if (session.hadSession && isSessionFatal(err)) session.lost ??= err;
     throw session.lost && !isDbServerError(mapped) ? lostError(conn, err) : mapped;

@@ -9,7 +9,7 @@
  */
 
 import type { ConnectionOptions } from "../core/database_url.ts";
-import { createDbServerError, parsePosition } from "../core/db_error.ts";
+import { createDbServerError, type DbServerError, parsePosition } from "../core/db_error.ts";
 import { StrataError } from "../core/errors.ts";
 import { SOCKET_FAILURES } from "./connection_errors.ts";
 
@@ -51,27 +51,15 @@ const CONNECTION_CODES: Readonly<Record<string, string>> = {
  * Returns `err` itself when it is neither.
  */
 export function translateConnectionError(err: unknown, conn: ConnectionOptions): unknown {
-  return isPostgresJsError(err) ? translateServerError(err, conn) : translateSocketError(err, conn);
+  return isPostgresJsError(err) ? translateServerError(err) : translateSocketError(err, conn);
 }
 
-/** A server error: a startup failure as a StrataError, anything else as a `DbServerError`. */
-function translateServerError(err: PostgresJsError, conn: ConnectionOptions): unknown {
-  const message = `Cannot connect to ${conn.display}: ${err.message}`;
-  if (err.code === "28P01" || err.code === "28000") {
-    return new StrataError("AUTH_FAILED", message, {
-      hint: "Check the user name and password (the password is never printed)",
-    });
-  }
-  if (err.code === "3D000") {
-    return new StrataError("CONNECTION_FAILED", message, {
-      hint: `Create the database first (createdb ${JSON.stringify(conn.database)})`,
-    });
-  }
-  if (err.code === "57P03" || err.code === "53300") {
-    return new StrataError("CONNECTION_FAILED", message, {
-      hint: "The server is not ready; retry later",
-    });
-  }
+/**
+ * A server error as a `DbServerError`. Whether it ended the start of a
+ * session (and so is a connection failure) only the caller knows: see
+ * `startupError`.
+ */
+function translateServerError(err: PostgresJsError): DbServerError {
   return createDbServerError({
     sqlstate: err.code,
     message: err.message,

@@ -44,33 +44,6 @@ export function isStatementError(err: unknown): err is DbServerError {
   return isDbServerError(err) && err.severity !== "FATAL" && err.severity !== "PANIC";
 }
 
-/** An ErrorResponse received before the session was ready, as a StrataError. */
-export function startupError(err: DbServerError, conn: ConnectionOptions): StrataError {
-  const message = `Cannot connect to ${conn.display}: ${err.message}`;
-  if (err.sqlstate === "28P01" || err.sqlstate === "28000") {
-    return new StrataError("AUTH_FAILED", message, {
-      hint: "Check the user name and password (the password is never printed)",
-      cause: err,
-    });
-  }
-  if (err.sqlstate === "3D000") {
-    return new StrataError("CONNECTION_FAILED", message, {
-      hint: `Create the database first (createdb ${JSON.stringify(conn.database)})`,
-      cause: err,
-    });
-  }
-  if (err.sqlstate === "57P03" || err.sqlstate === "53300") {
-    return new StrataError("CONNECTION_FAILED", message, {
-      hint: "The server is not ready; retry later",
-      cause: err,
-    });
-  }
-  return new StrataError("CONNECTION_FAILED", message, {
-    hint: "The server refused to start a session",
-    cause: err,
-  });
-}
-
 /** A socket failure while connecting (refused, not found, reset, timed out) as CONNECTION_FAILED. */
 export function socketError(err: unknown, conn: ConnectionOptions): StrataError {
   if (err instanceof StrataError) return err;

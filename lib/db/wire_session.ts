@@ -24,13 +24,8 @@ import {
   parseRowDescription,
   startupMessage,
 } from "./wire_codec.ts";
-import {
-  isStatementError,
-  serverError,
-  socketError,
-  startupError,
-  timeoutError,
-} from "./wire_errors.ts";
+import { isStatementError, serverError, socketError, timeoutError } from "./wire_errors.ts";
+import { startupError } from "./connection_errors.ts";
 import { openTransport, type Transport } from "./wire_socket.ts";
 
 /** Receives each NoticeResponse's fields. */
