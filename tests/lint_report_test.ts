@@ -71,7 +71,7 @@ Deno.test("planLintSteps() explicit: versions and file names, down files last", 
     kind: "explicit",
     names: ["migrations/0001_a.down.sql", "2"],
   });
-  assert.deepEqual(steps.map((s) => [s.migration.versionText, s.direction, s.lint, s.newRun]), [
+  assert.deepEqual(steps.map((s) => [s.migration.versionText, s.kind, s.lint, s.newRun]), [
     ["0001", "up", false, false],
     ["0002", "up", true, true],
     ["0001", "down", true, true],

@@ -9,28 +9,21 @@
 
 import { StrataError } from "./errors.ts";
 import { parseFileName } from "./files.ts";
-import type { Migration, MigrationFile } from "./types.ts";
+import type { Migration, Step } from "./types.ts";
 
-/** One file in the walk. */
-export interface LintStep {
-  readonly migration: Migration;
-  readonly direction: "up" | "down";
+/** One file in the walk: the step that runs it (`stepFile` in script.ts gives the file). */
+export type LintStep = Step & {
   /** True for a file to report on; false for one walked for facts (or replayed by the trace). */
   readonly lint: boolean;
   /** True when a new run starts here: what earlier files created is no longer new. */
   readonly newRun: boolean;
-}
+};
 
 /** What to lint. */
 export type LintScope =
   | { readonly kind: "all" }
   | { readonly kind: "pending"; readonly applied: ReadonlySet<bigint> }
   | { readonly kind: "explicit"; readonly names: readonly string[] };
-
-/** The file a step is about. */
-export function stepFile(step: LintStep): MigrationFile {
-  return step.direction === "up" ? step.migration.up : step.migration.down!;
-}
 
 /**
  * The walk for `scope`, in version order:
@@ -46,7 +39,7 @@ export function planLintSteps(migrations: readonly Migration[], scope: LintScope
   if (scope.kind === "all") {
     return migrations.map((migration) => ({
       migration,
-      direction: "up",
+      kind: "up",
       lint: true,
       newRun: true,
     }));
@@ -64,11 +57,11 @@ export function planLintSteps(migrations: readonly Migration[], scope: LintScope
   let previousLinted = false;
   for (const migration of migrations.slice(0, last + 1)) {
     const lint = ups.has(migration.version);
-    steps.push({ migration, direction: "up", lint, newRun: lint && !previousLinted });
+    steps.push({ kind: "up", migration, lint, newRun: lint && !previousLinted });
     previousLinted = lint;
   }
   for (const migration of downs) {
-    steps.push({ migration, direction: "down", lint: true, newRun: true });
+    steps.push({ kind: "down", migration, lint: true, newRun: true });
   }
   return steps;
 }

@@ -8,7 +8,8 @@
 
 import { type FileLint, lintFile } from "../core/lint_check.ts";
 import { createLintState, startRun } from "../core/lint_context.ts";
-import { type LintStep, stepFile } from "../core/lint_scope.ts";
+import type { LintStep } from "../core/lint_scope.ts";
+import { stepFile } from "../core/script.ts";
 import { loadParser, parseFile } from "./parse.ts";
 
 /**

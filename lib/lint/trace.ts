@@ -55,7 +55,7 @@ export async function traceSteps(
   const traces = new Map<string, FileTrace>();
   let baseline: ReadonlySet<string> = new Set();
   for (const step of steps) {
-    if (step.direction === "down") continue;
+    if (step.kind === "down") continue;
     const file = step.migration.up;
     try {
       if (step.newRun) baseline = new Set((await snapshot(db)).keys());
@@ -76,13 +76,10 @@ export async function traceSteps(
 }
 
 async function apply(db: Db, step: LintStep, options: TraceOptions): Promise<void> {
-  const plan = {
-    direction: "up" as const,
-    steps: [{ kind: "up" as const, migration: step.migration }],
-    from: null,
-    to: null,
-  };
-  await runPlan(db, plan, { ...options, lockRetries: 0 });
+  await runPlan(db, { direction: "up", steps: [step], from: null, to: null }, {
+    ...options,
+    lockRetries: 0,
+  });
 }
 
 async function serverName(db: Db): Promise<string> {
