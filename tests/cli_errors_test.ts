@@ -182,6 +182,32 @@ serverTest(
 );
 
 serverTest(
+  "a failure at COMMIT (a deferred constraint) prints no stray warning; a file's own warnings show",
+  async (db) => {
+    await withDir({
+      "1_deferred.up.sql": "CREATE TABLE parent (id int PRIMARY KEY);\n" +
+        "CREATE TABLE child (p int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\n" +
+        "INSERT INTO child VALUES (1);",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /MIGRATION_FAILED.*violates foreign key constraint/);
+      assert.doesNotMatch(r.stderr, /WARNING/);
+      const [{ t }] = await db.sql`SELECT to_regclass('public.parent')::text AS t`;
+      assert.equal(t, null, "rolled back");
+    });
+    await withDir(
+      { "1_commit.up.sql": "-- transaction: false\nCOMMIT;\nCREATE TABLE c (id int);" },
+      async (dir) => {
+        const r = await cli(db, ["--dir", dir, "upgrade"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /WARNING: there is no transaction in progress/);
+      },
+    );
+  },
+);
+
+serverTest(
   "a file that turns standard_conforming_strings off is refused before anything runs",
   async (db) => {
     for (

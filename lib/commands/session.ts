@@ -176,8 +176,7 @@ async function connectWithWait(ctx: CommandContext, options: SessionOptions): Pr
   }
 }
 
-/** Print a server notice, except the one strata's own defensive ROLLBACK can cause. */
-export function printNotice(ctx: CommandContext, message: string): void {
-  if (/there is no transaction in progress/.test(message)) return;
+/** Print a server notice (a migration's NOTICE or WARNING) on stderr. */
+function printNotice(ctx: CommandContext, message: string): void {
   ctx.io.stderr(`${message}\n`);
 }

@@ -275,10 +275,11 @@ async function logFailure(
   }
 }
 
+/** Roll back the transaction a failed step left open, if the server says one is (never throws). */
 async function rollbackQuietly(db: Db): Promise<void> {
   try {
-    await db.runScript("ROLLBACK");
+    if ((await db.transactionStatus()) !== "idle") await db.runScript("ROLLBACK");
   } catch {
-    // Not in a transaction (or the connection is gone, which rolls back too).
+    // The connection is gone, which rolls back too.
   }
 }
