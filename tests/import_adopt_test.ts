@@ -230,6 +230,24 @@ serverTest("import --adopt reads goose's newest row per version", async (db) => 
   }
 });
 
+serverTest("import --adopt refuses a boolean column of another type, naming it", async (db) => {
+  const cwd = await imported(db, "goose", "goose");
+  try {
+    await db.sql.unsafe(`CREATE TABLE goose_db_version (
+      id serial NOT NULL, version_id bigint NOT NULL, is_applied smallint NOT NULL,
+      tstamp timestamp NULL default now(), PRIMARY KEY(id))`);
+    await db.sql`INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1)`;
+    const r = await assertRefused(db, cwd, ["import", "--from", "goose", "--adopt"], {
+      exit: 4,
+      code: "TABLE_FORMAT",
+      message: /Cannot adopt "public\.goose_db_version" as goose's table: its column "is_applied"/,
+    });
+    assert.match(r.stderr, /: its column "is_applied" is smallint, not boolean\n/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
 serverTest("import --adopt --dry-run prints the SQL that adoption runs", async (db) => {
   const cwd = await copyProject("flyway");
   try {
