@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { cleanDump, resolveBaseline } from "../lib/core/baseline.ts";
 import { loadMigrations } from "../lib/core/files.ts";
 import type { AppliedRow } from "../lib/core/types.ts";
+import { dumpConninfo } from "../lib/db/dump.ts";
 import { runCli, serverTest, serverUrl, type TestDb, withTestDb } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;
@@ -147,6 +148,58 @@ serverTest("a database below the baseline is refused, naming what it lacks", asy
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+serverTest(
+  "squash's pg_dump reaches the scratch server whatever PG* variables say",
+  async (_db) => {
+    const dir = await Deno.makeTempDir({ prefix: "strata_test_squash_" });
+    try {
+      await Deno.writeTextFile(`${dir}/0001_t.up.sql`, "CREATE TABLE t (id int);");
+      await Deno.writeTextFile(`${dir}/0002_u.up.sql`, "CREATE TABLE u (id int);");
+      // A subprocess: pg_dump inherits the process environment, which these would steer.
+      const r = await runCli([
+        "--dir",
+        dir,
+        "squash",
+        "--through",
+        "0002",
+        "--scratch-url",
+        serverUrl(),
+      ], {
+        cwd: dir,
+        env: { PGSERVICE: "strata_test_nosuch", PGHOST: "/nonexistent", PGDATABASE: "nosuch" },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const baseline = await Deno.readTextFile(`${dir}/0002_baseline.up.sql`);
+      assert.match(baseline, /-- Made by strata squash with pg_dump \d+\.\d+/);
+      assert.match(baseline, /CREATE TABLE public\.u/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("dumpConninfo() quotes every value as libpq reads it and leaves the password out", () => {
+  const conninfo = dumpConninfo({
+    host: "db.example",
+    port: 6432,
+    user: "o'brien",
+    password: "s3cret",
+    database: "a\\b",
+    sslmode: "verify-full",
+    sslRootCert: "/etc/ca.pem",
+    options: "-c search_path=app",
+    connectTimeoutSeconds: 10,
+    display: "x",
+  });
+  assert.equal(
+    conninfo,
+    "host='db.example' port='6432' user='o\\'brien' dbname='a\\\\b' sslmode='verify-full' " +
+      "sslrootcert='/etc/ca.pem' options='-c search_path=app' application_name='strata' " +
+      "connect_timeout='10'",
+  );
+  assert.ok(!conninfo.includes("s3cret"));
 });
 
 Deno.test("squash refuses a baseline that would differ, and writes nothing", async () => {

@@ -8,11 +8,10 @@
  * @module
  */
 
-import { type DatabaseTarget, isEmbedded } from "../core/database_url.ts";
+import { type ConnectionOptions, type DatabaseTarget, isEmbedded } from "../core/database_url.ts";
 import { StrataError } from "../core/errors.ts";
 import { quoteTable } from "../core/quote.ts";
 import type { Db, TableName } from "../core/types.ts";
-import { embeddedInstance } from "./pglite.ts";
 
 /** The dump's text and what made it (`pg_dump 15.19`). */
 export interface Dump {
@@ -41,6 +40,7 @@ export async function dumpDatabase(
   table: TableName,
 ): Promise<Dump> {
   if (isEmbedded(target)) {
+    const { embeddedInstance } = await import("./pglite.ts");
     const pg = embeddedInstance(db);
     if (!pg) throw new Error("the embedded scratch database has no PGlite instance");
     const { pgDump } = await import("@electric-sql/pglite-tools/pg_dump");
@@ -50,20 +50,54 @@ export async function dumpDatabase(
   return await serverDump(target, table);
 }
 
-async function serverDump(target: Exclude<DatabaseTarget, { kind: "pglite" }>, table: TableName) {
-  const env: Record<string, string> = {
-    PGHOST: target.socketDir ?? target.host,
-    PGPORT: String(target.port),
-    PGUSER: target.user,
-    PGDATABASE: target.database,
-    PGSSLMODE: target.sslmode,
-  };
-  if (target.password) env.PGPASSWORD = target.password;
+/** A libpq value in single quotes (backslash and quote escaped). */
+function conninfoValue(value: string): string {
+  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * The connection as one libpq conninfo string, so pg_dump reaches the same
+ * server, with the same TLS settings, as strata did. The password goes in the
+ * environment, never on the command line.
+ */
+export function dumpConninfo(target: ConnectionOptions): string {
+  const pairs: Array<[string, string | number | undefined]> = [
+    ["host", target.socketDir ?? target.host],
+    ["port", target.port],
+    ["user", target.user],
+    ["dbname", target.database],
+    ["sslmode", target.sslmode],
+    ["sslrootcert", target.sslRootCert],
+    ["options", target.options],
+    ["application_name", target.applicationName ?? "strata"],
+    ["connect_timeout", target.connectTimeoutSeconds],
+  ];
+  return pairs.filter(([, v]) => v !== undefined && v !== "")
+    .map(([k, v]) => `${k}=${conninfoValue(String(v))}`).join(" ");
+}
+
+/**
+ * What pg_dump may see of strata's environment: no PG* variable (a PGSERVICE,
+ * PGOPTIONS or PGSSLMODE there would change the connection), but the path,
+ * the home folder and PGPASSFILE (for ~/.pgpass) and the locale.
+ */
+function dumpEnv(password: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "PGPASSFILE", "LANG", "LC_ALL", "LC_MESSAGES"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  if (password) env.PGPASSWORD = password;
+  return env;
+}
+
+async function serverDump(target: ConnectionOptions, table: TableName) {
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command("pg_dump", {
-      args: dumpArgs(table),
-      env,
+      args: [...dumpArgs(table), `--dbname=${dumpConninfo(target)}`],
+      clearEnv: true,
+      env: dumpEnv(target.password),
       stdout: "piped",
       stderr: "piped",
     })
@@ -81,13 +115,8 @@ async function serverDump(target: Exclude<DatabaseTarget, { kind: "pglite" }>, t
       hint: "pg_dump must be of the server's major version or newer",
     });
   }
-  const version = await new Deno.Command("pg_dump", { args: ["--version"], stdout: "piped" })
-    .output();
-  return {
-    sql: new TextDecoder().decode(out.stdout),
-    dumper: new TextDecoder().decode(version.stdout).trim().replace(
-      /^pg_dump \(PostgreSQL\) /,
-      "pg_dump ",
-    ),
-  };
+  const sql = new TextDecoder().decode(out.stdout);
+  // The dump names its maker: "-- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)".
+  const version = /^-- Dumped by pg_dump version (\S+)/m.exec(sql)?.[1];
+  return { sql, dumper: version ? `pg_dump ${version}` : "pg_dump" };
 }
