@@ -19,6 +19,7 @@ import {
 import {
   checkLintIgnore,
   type Effect,
+  isQueueingLock,
   lockModeName,
   type RuleId,
   ruleOf,
@@ -148,7 +149,7 @@ function walkStatements(
     const c: StatementContext = { state, pgVersion, inTransaction, at: s.byteOffset, base: p.base };
     const result = lintStatement(p.tree, c);
     for (const finding of result.findings) raw.push({ finding, statement: k });
-    const strong = result.locks.find((l) => isQueueing(l.mode));
+    const strong = result.locks.find((l) => isQueueingLock(l.mode));
     if (strong && !timeout && !warnedTimeout) {
       raw.push({ finding: noLockTimeout(result.kind, strong, c), statement: k });
       warnedTimeout = true;
@@ -157,10 +158,6 @@ function walkStatements(
     timeout = lockTimeoutAfter(result.kind, p.tree, { current: timeout, inTransaction });
   });
   return { raw, infos };
-}
-
-function isQueueing(mode: string): boolean {
-  return mode === "AccessExclusiveLock" || mode === "ShareRowExclusiveLock";
 }
 
 function syntaxError(error: { message: string; at: number }): RawFinding {

@@ -8,7 +8,7 @@
  */
 
 import { isNew, type PredictedLock, type StatementContext } from "./lint_context.ts";
-import { LOCK_MODES, type LockMode } from "./lint_rules.ts";
+import { LOCK_MODES, type LockMode, lockRank } from "./lint_rules.ts";
 import {
   type AlterCommand,
   alterCommands,
@@ -74,19 +74,28 @@ export function predictLocks(kind: string, body: Tree, c: StatementContext): Pre
 }
 
 function dropLocks(body: Tree, c: StatementContext): PredictedLock[] {
+  const { type, keys } = droppedExisting(body, c);
+  if (type === "OBJECT_INDEX" && flag(field(body, "concurrent"))) return [];
+  return keys.map((k) => ({ relation: k, mode: "AccessExclusiveLock" }));
+}
+
+/**
+ * The object type of a DROP statement (`OBJECT_TABLE`, `OBJECT_INDEX`, ...)
+ * and, for a table or an index, the dropped ones that existed before the run
+ * (a table not created in this run, an index not built in it). `keys` is
+ * empty for other object types.
+ */
+export function droppedExisting(
+  body: Tree,
+  c: StatementContext,
+): { type: string | undefined; keys: string[] } {
   const type = str(field(body, "removeType"));
   const keys = list(field(body, "objects")).map(nameListKey).filter((k) => k !== undefined);
-  if (type === "OBJECT_TABLE") {
-    return keys.filter((k) => !isNew(c, k)).map((k) => ({
-      relation: k,
-      mode: "AccessExclusiveLock",
-    }));
+  if (type === "OBJECT_TABLE") return { type, keys: keys.filter((k) => !isNew(c, k)) };
+  if (type === "OBJECT_INDEX") {
+    return { type, keys: keys.filter((k) => !c.state.run.indexes.has(k)) };
   }
-  if (type === "OBJECT_INDEX" && !flag(field(body, "concurrent"))) {
-    return keys.filter((k) => !c.state.run.indexes.has(k))
-      .map((k) => ({ relation: k, mode: "AccessExclusiveLock" }));
-  }
-  return [];
+  return { type, keys: [] };
 }
 
 /** CREATE TABLE locks the tables it references (SHARE ROW EXCLUSIVE) and a parent it joins. */
@@ -135,7 +144,7 @@ function alterTableLocks(body: Tree, c: StatementContext): PredictedLock[] {
   let strongest: LockMode = "ShareUpdateExclusiveLock";
   for (const cmd of alterCommands(body)) {
     const [mode, other] = commandLock(cmd);
-    if (rank(mode) > rank(strongest)) strongest = mode;
+    if (lockRank(mode) > lockRank(strongest)) strongest = mode;
     if (other && !isNew(c, other.relation)) out.push(other);
   }
   return [{ relation: table, mode: strongest }, ...out];
@@ -170,8 +179,4 @@ function foreignKeyOfColumn(def: Tree): Tree {
     if (str(field(con, "contype")) === "CONSTR_FOREIGN") return con;
   }
   return undefined;
-}
-
-function rank(mode: LockMode): number {
-  return ["ShareUpdateExclusiveLock", "ShareRowExclusiveLock", "AccessExclusiveLock"].indexOf(mode);
 }

@@ -10,7 +10,14 @@
 import type { FileLint, Finding, StatementInfo } from "./lint_check.ts";
 import { locateByte } from "./lint_check.ts";
 import { DML_KINDS } from "./lint_statements.ts";
-import { LOCK_MODES, type LockMode, lockModeName, type RuleId, ruleOf } from "./lint_rules.ts";
+import {
+  isQueueingLock,
+  type LockMode,
+  lockModeName,
+  lockRank,
+  type RuleId,
+  ruleOf,
+} from "./lint_rules.ts";
 
 /** A lock held on a relation that existed before the run. */
 export interface RelationLock {
@@ -69,10 +76,6 @@ export function observeFile(lint: FileLint, trace: FileTrace | undefined): Findi
   return out.sort((a, b) => a.statement - b.statement);
 }
 
-function rank(mode: LockMode): number {
-  return LOCK_MODES.indexOf(mode);
-}
-
 /** A relation name as the server sees it: `${NAME}` replaced by the value the trace ran with. */
 function envResolver(file: FileLint["file"]): (relation: string) => string {
   const values = Object.entries(file.env ?? {});
@@ -91,7 +94,7 @@ function confirm(
   const checks: boolean[] = [];
   if (e.fails) checks.push(t.error?.sqlstate === e.fails);
   if (e.lock && t.held && rel !== undefined) {
-    checks.push(t.held.some((l) => l.relation === rel && rank(l.mode) >= rank(e.lock!)));
+    checks.push(t.held.some((l) => l.relation === rel && lockRank(l.mode) >= lockRank(e.lock!)));
   }
   if (e.rewrite) {
     checks.push(t.rewritten.some((r) => rel === undefined ? r.isTable : r.relation === rel));
@@ -120,7 +123,7 @@ export function describeTrace(t: StatementTrace): string {
 
 /** The locks a statement took that conflict with more than plain reads and writes. */
 export function notableLocks(t: StatementTrace): RelationLock[] {
-  return (t.taken ?? []).filter((l) => rank(l.mode) >= rank("ShareUpdateExclusiveLock"));
+  return (t.taken ?? []).filter((l) => lockRank(l.mode) >= lockRank("ShareUpdateExclusiveLock"));
 }
 
 interface Unexpected {
@@ -151,7 +154,7 @@ function unexpected(
   }));
   const scans = (t.scanned ?? []).filter((rel) =>
     kind !== "" && !DML_KINDS.has(kind) && !predicts("scan", rel) &&
-    t.held?.some((l) => l.relation === rel && rank(l.mode) >= rank("ShareLock"))
+    t.held?.some((l) => l.relation === rel && lockRank(l.mode) >= lockRank("ShareLock"))
   ).map((rel): Unexpected => ({
     rule: "unexpected-scan",
     relation: rel,
@@ -164,9 +167,7 @@ function unexpected(
 
 /** A trace-only no-lock-timeout finding for the first queueing lock the statement took. */
 function strongLock(t: StatementTrace): Unexpected[] {
-  const lock = t.taken?.find((l) =>
-    l.mode === "AccessExclusiveLock" || l.mode === "ShareRowExclusiveLock"
-  );
+  const lock = t.taken?.find((l) => isQueueingLock(l.mode));
   if (!lock) return [];
   return [{
     rule: "no-lock-timeout",

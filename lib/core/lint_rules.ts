@@ -58,6 +58,20 @@ export const LOCK_MODES: readonly LockMode[] = [
   "AccessExclusiveLock",
 ];
 
+/** A mode's strength: its place in `LOCK_MODES` (0 for ACCESS SHARE to 7 for ACCESS EXCLUSIVE). */
+export function lockRank(mode: LockMode): number {
+  return LOCK_MODES.indexOf(mode);
+}
+
+/**
+ * True for the modes that `no-lock-timeout` is about (SHARE ROW EXCLUSIVE and
+ * ACCESS EXCLUSIVE): waiting for one, a statement queues behind any long
+ * transaction, and every later query on the table queues behind it.
+ */
+export function isQueueingLock(mode: LockMode): boolean {
+  return mode === "AccessExclusiveLock" || mode === "ShareRowExclusiveLock";
+}
+
 /** `ACCESS EXCLUSIVE` for `AccessExclusiveLock`: the SQL name of a mode. */
 export function lockModeName(mode: LockMode): string {
   return mode.replace(/Lock$/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase();

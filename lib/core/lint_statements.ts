@@ -16,13 +16,12 @@ import {
   type StatementContext,
 } from "./lint_context.ts";
 import { checkAlterTable } from "./lint_alter.ts";
-import { predictLocks, RENAMED_RELATIONS } from "./lint_locks.ts";
+import { droppedExisting, predictLocks, RENAMED_RELATIONS } from "./lint_locks.ts";
 import { recordStatement } from "./lint_record.ts";
 import {
   field,
   flag,
   list,
-  nameListKey,
   optionNames,
   path,
   rangeVarKey,
@@ -82,13 +81,12 @@ function checkCreateIndex(body: Tree, c: StatementContext): RawFinding[] {
 }
 
 function checkDrop(body: Tree, c: StatementContext): RawFinding[] {
-  const type = str(field(body, "removeType"));
-  const keys = list(field(body, "objects")).map(nameListKey).filter((k) => k !== undefined);
+  const { type, keys } = droppedExisting(body, c);
   if (type === "OBJECT_INDEX") {
     if (flag(field(body, "concurrent"))) {
       return c.inTransaction ? [concurrentlyInTransaction(c, "DROP INDEX CONCURRENTLY")] : [];
     }
-    return keys.filter((k) => !c.state.run.indexes.has(k)).map((k) => ({
+    return keys.map((k) => ({
       rule: "drop-index-not-concurrent",
       at: c.at,
       message: `DROP INDEX "${k}" without CONCURRENTLY takes ACCESS EXCLUSIVE on its table`,
@@ -96,7 +94,7 @@ function checkDrop(body: Tree, c: StatementContext): RawFinding[] {
     }));
   }
   if (type !== "OBJECT_TABLE") return [];
-  return keys.filter((k) => !isNew(c, k)).map((k) => ({
+  return keys.map((k) => ({
     rule: "drop-column-or-table",
     at: c.at,
     message: `DROP TABLE "${k}": its data is lost, and running code that still uses it breaks`,
