@@ -69,8 +69,7 @@ Deno.test("convertGolangMigrate() copies files and marks own transaction control
   const files = byName(conv);
   assert.equal(
     files["1_a.up.sql"],
-    '-- imported from golang-migrate "1_a.up.sql"\n' +
-      "CREATE TABLE a (x int);\n",
+    '-- imported from golang-migrate "1_a.up.sql"\n\nCREATE TABLE a (x int);\n',
   );
   assert.match(files["2_b.up.sql"], /^-- imported .*\n-- transaction: false\n\nBEGIN;/);
   assert.doesNotMatch(files["3_c.up.sql"], /transaction: false/, "a lone wrapper is strata's");
@@ -137,6 +136,19 @@ Deno.test("convertFlyway() pairs V and U scripts, reads .conf, lists the rest", 
   assert.deepEqual(conv.refusals, ['"U3__gone.sql" undoes version 3, which has no V script']);
   // The undo script is refused, and the down file it would be has no up file.
   await assert.rejects(checkConversion(conv), /Cannot import from flyway: 2 problems/);
+});
+
+Deno.test("convertFlyway() refuses an undecodable script once, not its undo script too", () => {
+  const conv = convertFlyway([
+    { name: "V1__a.sql", bytes: new Uint8Array([0x53, 0xff, 0x3b]) },
+    ...entries({ "U1__a.sql": "SELECT 1;\n", "notes.txt": "x" }),
+  ]);
+  assert.equal(conv.refusals.length, 1);
+  assert.match(conv.refusals[0], /V1__a\.sql/);
+  assert.doesNotMatch(conv.refusals[0], /undoes/);
+  assert.deepEqual(conv.notes, [
+    '"notes.txt" is not a versioned Flyway migration: not carried over',
+  ]);
 });
 
 Deno.test("checkConversion() refuses versions Flyway counts equal (1 and 1.0)", async () => {

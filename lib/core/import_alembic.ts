@@ -25,7 +25,7 @@ import {
   decodeSource,
   needsOwnTransactions,
   padVersion,
-  renderFile,
+  pairFiles,
 } from "./import_common.ts";
 import { isWrapper } from "./run_mode.ts";
 import { splitStatements, type Statement } from "./sql_lexer.ts";
@@ -179,20 +179,13 @@ export function convertAlembic(
       ] as const;
     const up = stripBookkeeping(both.up, { table, file: r.fileName });
     const down = stripBookkeeping(both.down, { table, file: r.fileName });
-    const provenance = `imported from Alembic revision ${r.revision} ("${r.fileName}")`;
     const message = r.message || slug.replaceAll("_", " ");
-    files.push(
-      {
-        name: `${version}_${slug}.up.sql`,
-        text: renderFile(provenance, header(up, message), up.text),
-        source: r.fileName,
-      },
-      {
-        name: `${version}_${slug}.down.sql`,
-        text: renderFile(provenance, header(down, `revert ${message}`), down.text),
-        source: r.fileName,
-      },
-    );
+    files.push(...pairFiles(`${version}_${slug}`, {
+      provenance: `imported from Alembic revision ${r.revision} ("${r.fileName}")`,
+      source: r.fileName,
+      up: { header: header(up, message), body: up.text },
+      down: { header: header(down, `revert ${message}`), body: down.text },
+    }));
     if (up.ownTransactions || down.ownTransactions) {
       notes.push(
         `revision ${r.revision} commits in the middle: kept as written, ` +

@@ -1,8 +1,9 @@
 /**
  * What every converter of another tool's migrations shares: the shape of a
- * conversion, header rendering, the run-mode test that decides whether a
- * converted file needs `-- transaction: false`, and the final check that the
- * converted files load as strata migrations. Pure.
+ * conversion, the walk over a source directory, rendering files and pairs,
+ * the run-mode test that decides whether a converted file needs
+ * `-- transaction: false`, and the final check that the converted files load
+ * as strata migrations. Pure.
  *
  * Invariant of a conversion: every source file is accounted for. It became
  * converted files, or it is named in `notes` (not carried over, or changed
@@ -56,21 +57,80 @@ export interface CheckedConversion extends Conversion {
   readonly migrations: readonly Migration[];
 }
 
-/** Header lines (`-- key: value`) for `entries`, skipping undefined values. */
-export function renderHeader(
-  entries: ReadonlyArray<readonly [string, string | undefined]>,
-): string {
+/** Header entries of a converted file: `[key, value]`, an undefined value left out. */
+export type HeaderEntries = ReadonlyArray<readonly [string, string | undefined]>;
+
+/** A converted file's text: a provenance comment, the header, a blank line, then the body. */
+export function renderFile(provenance: string, header: HeaderEntries, body: string): string {
+  const sql = body.replace(/^\s*\n/, "").replace(/\s*$/, "");
+  return `-- ${provenance}\n${renderHeader(header)}\n${sql === "" ? "" : sql + "\n"}`;
+}
+
+function renderHeader(entries: HeaderEntries): string {
   return entries.filter(([, v]) => v !== undefined).map(([k, v]) => `-- ${k}: ${v}\n`).join("");
 }
 
-/** A converted file's text: a provenance comment, the header, a blank line, then the body. */
-export function renderFile(
-  provenance: string,
-  header: ReadonlyArray<readonly [string, string | undefined]>,
-  body: string,
-): string {
-  const sql = body.replace(/^\s*\n/, "").replace(/\s*$/, "");
-  return `-- ${provenance}\n${renderHeader(header)}\n${sql === "" ? "" : sql + "\n"}`;
+/** One side of a converted pair: its header entries and its SQL. */
+export interface PairSide {
+  readonly header: HeaderEntries;
+  readonly body: string;
+}
+
+/**
+ * The files `<base>.up.sql` and `<base>.down.sql` made from one source
+ * (`source` names it), each rendered by `renderFile` with `provenance`.
+ */
+export function pairFiles(
+  base: string,
+  pair: { provenance: string; source: string; up: PairSide; down: PairSide },
+): ConvertedFile[] {
+  const file = (suffix: string, side: PairSide): ConvertedFile => ({
+    name: `${base}.${suffix}.sql`,
+    text: renderFile(pair.provenance, side.header, side.body),
+    source: pair.source,
+  });
+  return [file("up", pair.up), file("down", pair.down)];
+}
+
+/** How `eachSource` picks the migration files of a tool out of a directory. */
+export interface SourceWalk {
+  /** A migration file's name; the match goes to the callback. */
+  readonly name: RegExp;
+  /** What a migration file is, for the note on other files: `dbmate migration (<version>.sql)`. */
+  readonly what: string;
+  readonly notes: string[];
+  readonly refusals: string[];
+  /**
+   * Called first for a name that `name` does not match: true when it took
+   * care of the file (a refusal, a note, or kept it for later), false to
+   * have it noted as not carried over.
+   */
+  readonly other?: (entry: FileEntry) => boolean;
+}
+
+/**
+ * Walk `entries` in name order: a file whose name `walk.name` matches is
+ * decoded (bad UTF-8 is a refusal naming it, and the file is skipped) and
+ * given to `each` with the match; any other file goes to `walk.other`, or is
+ * noted as `"<name>" is not a <what>: not carried over`. So every file is
+ * accounted for (the invariant of a conversion).
+ */
+export function eachSource(
+  entries: readonly FileEntry[],
+  walk: SourceWalk,
+  each: (entry: FileEntry, source: { text: string; match: RegExpExecArray }) => void,
+): void {
+  for (const entry of [...entries].sort((a, b) => a.name < b.name ? -1 : 1)) {
+    const match = walk.name.exec(entry.name);
+    if (!match) {
+      if (walk.other?.(entry) !== true) {
+        walk.notes.push(`"${entry.name}" is not a ${walk.what}: not carried over`);
+      }
+      continue;
+    }
+    const text = decodeSource(entry, walk.refusals);
+    if (text !== null) each(entry, { text, match });
+  }
 }
 
 /**

@@ -15,9 +15,9 @@ import type { FileEntry } from "./files.ts";
 import {
   type Conversion,
   type ConvertedFile,
-  decodeSource,
+  eachSource,
   isOnlyComments,
-  renderFile,
+  pairFiles,
 } from "./import_common.ts";
 
 const NAME = /^(\d+)(?:_(.*))?\.sql$/i;
@@ -34,21 +34,13 @@ export function convertDbmate(entries: readonly FileEntry[]): Conversion {
   const files: ConvertedFile[] = [];
   const notes: string[] = [];
   const refusals: string[] = [];
-  for (const entry of [...entries].sort((a, b) => a.name < b.name ? -1 : 1)) {
-    const m = NAME.exec(entry.name);
-    if (!m) {
-      notes.push(
-        `"${entry.name}" is not a dbmate migration (<version>_<name>.sql): not carried over`,
-      );
-      continue;
-    }
-    const text = decodeSource(entry, refusals);
-    if (text === null) continue;
+  const walk = { name: NAME, what: "dbmate migration (<version>_<name>.sql)", notes, refusals };
+  eachSource(entries, walk, (entry, { text, match }) => {
     const blocks = splitBlocks(text, entry.name, refusals);
-    if (!blocks) continue;
-    const base = `${m[1]}_${m[2] || "migration"}`;
+    if (!blocks) return;
+    const base = `${match[1]}_${match[2] || "migration"}`;
     files.push(...convertBlocks(entry.name, base, blocks, notes));
-  }
+  });
   return { tool: "dbmate", files, notes, refusals };
 }
 
@@ -58,9 +50,13 @@ function convertBlocks(
   blocks: { up: Block; down: Block },
   notes: string[],
 ): ConvertedFile[] {
-  const provenance = `imported from dbmate "${source}"`;
-  const header = (b: Block) =>
-    [["transaction", b.options.get("transaction") === "false" ? "false" : undefined]] as const;
+  const side = (b: Block) => ({
+    header: [[
+      "transaction",
+      b.options.get("transaction") === "false" ? "false" : undefined,
+    ]] as const,
+    body: b.body,
+  });
   for (const b of [blocks.up, blocks.down]) {
     for (const [k, v] of b.options) {
       if (k !== "transaction") notes.push(`"${source}": option "${k}:${v}" not carried over`);
@@ -69,15 +65,12 @@ function convertBlocks(
   if (isOnlyComments(blocks.down.body)) {
     notes.push(`"${source}" has an empty "-- migrate:down" block: its down file is a no-op`);
   }
-  const downText = renderFile(provenance, header(blocks.down), blocks.down.body);
-  return [
-    {
-      name: `${base}.up.sql`,
-      text: renderFile(provenance, header(blocks.up), blocks.up.body),
-      source,
-    },
-    { name: `${base}.down.sql`, text: downText, source },
-  ];
+  return pairFiles(base, {
+    provenance: `imported from dbmate "${source}"`,
+    source,
+    up: side(blocks.up),
+    down: side(blocks.down),
+  });
 }
 
 /** The up and down blocks of a dbmate file, or null with a refusal added. */

@@ -25,6 +25,7 @@ import {
   type Conversion,
   type ConvertedFile,
   decodeSource,
+  eachSource,
   padVersion,
   renderFile,
 } from "./import_common.ts";
@@ -67,6 +68,7 @@ export function mapFlywayVersions(versions: readonly string[]): Map<string, stri
 
 interface Script {
   readonly entry: FileEntry;
+  readonly text: string;
   readonly kind: "V" | "U";
   readonly version: string;
   readonly description: string;
@@ -78,18 +80,17 @@ export function convertFlyway(entries: readonly FileEntry[]): Conversion {
   const refusals: string[] = [];
   const scripts: Script[] = [];
   const confs = new Map<string, FileEntry>();
-  for (const entry of [...entries].sort((a, b) => a.name < b.name ? -1 : 1)) {
-    const m = MIGRATION.exec(entry.name);
-    const conf = CONF.exec(entry.name);
-    if (m) {
-      scripts.push({ entry, kind: m[1] as "V" | "U", version: m[2], description: m[3] });
-    } else if (conf) confs.set(conf[1], entry);
-    else if (/^R__/.test(entry.name)) {
-      notes.push(`"${entry.name}" is a repeatable migration: strata has none, not carried over`);
-    } else {
-      notes.push(`"${entry.name}" is not a versioned Flyway migration: not carried over`);
-    }
-  }
+  const walk = {
+    name: MIGRATION,
+    what: "versioned Flyway migration",
+    notes,
+    refusals,
+    other: (entry: FileEntry) => keepOther(entry, { confs, notes }),
+  };
+  eachSource(entries, walk, (entry, { text, match }) => {
+    const kind = match[1] as "V" | "U";
+    scripts.push({ entry, text, kind, version: match[2], description: match[3] });
+  });
   const mapping = mapFlywayVersions(scripts.map((s) => s.version));
   const files = scripts.flatMap((s) =>
     convertScript(s, { mapping, conf: confs.get(s.entry.name), notes, refusals })
@@ -99,8 +100,23 @@ export function convertFlyway(entries: readonly FileEntry[]): Conversion {
       notes.push(`"${script}.conf" belongs to no versioned migration: not carried over`);
     }
   }
-  refuseUndoWithoutVersioned(scripts, refusals);
+  refuseUndoWithoutVersioned(entries, refusals);
   return { tool: "flyway", files, notes, refusals };
+}
+
+/** Keep a `.conf` file for its script, note a repeatable one; false for any other file. */
+function keepOther(
+  entry: FileEntry,
+  at: { confs: Map<string, FileEntry>; notes: string[] },
+): boolean {
+  const conf = CONF.exec(entry.name);
+  if (conf) {
+    at.confs.set(conf[1], entry);
+    return true;
+  }
+  if (!/^R__/.test(entry.name)) return false;
+  at.notes.push(`"${entry.name}" is a repeatable migration: strata has none, not carried over`);
+  return true;
 }
 
 function convertScript(
@@ -112,10 +128,8 @@ function convertScript(
     refusals: string[];
   },
 ): ConvertedFile[] {
-  const text = decodeSource(s.entry, ctx.refusals);
-  if (text === null) return [];
   const noTransaction = ctx.conf ? readConf(ctx.conf, ctx) : false;
-  if (PLACEHOLDER.test(text)) {
+  if (PLACEHOLDER.test(s.text)) {
     ctx.notes.push(
       `"${s.entry.name}" uses a \${placeholder}: strata does not replace Flyway placeholders`,
     );
@@ -127,7 +141,7 @@ function convertScript(
   ] as const;
   const name = `${version}_${s.description}.${s.kind === "V" ? "up" : "down"}.sql`;
   const provenance = `imported from Flyway "${s.entry.name}"`;
-  return [{ name, text: renderFile(provenance, header, text), source: s.entry.name }];
+  return [{ name, text: renderFile(provenance, header, s.text), source: s.entry.name }];
 }
 
 /** True when the `.conf` file says `executeInTransaction=false`; other keys become notes. */
@@ -145,11 +159,14 @@ function readConf(conf: FileEntry, ctx: { notes: string[]; refusals: string[] })
   return noTransaction;
 }
 
-function refuseUndoWithoutVersioned(scripts: readonly Script[], refusals: string[]): void {
-  const versioned = new Set(scripts.filter((s) => s.kind === "V").map((s) => flywayKey(s.version)));
-  for (const s of scripts) {
-    if (s.kind === "U" && !versioned.has(flywayKey(s.version))) {
-      refusals.push(`"${s.entry.name}" undoes version ${s.version}, which has no V script`);
+/** A refusal for each U script whose version has no V script (read from the names alone). */
+function refuseUndoWithoutVersioned(entries: readonly FileEntry[], refusals: string[]): void {
+  const scripts = entries.map((e) => MIGRATION.exec(e.name)).filter((m) => m !== null)
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const versioned = new Set(scripts.filter((m) => m[1] === "V").map((m) => flywayKey(m[2])));
+  for (const m of scripts) {
+    if (m[1] === "U" && !versioned.has(flywayKey(m[2]))) {
+      refusals.push(`"${m[0]}" undoes version ${m[2]}, which has no V script`);
     }
   }
 }

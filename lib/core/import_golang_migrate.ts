@@ -14,8 +14,9 @@ import type { FileEntry } from "./files.ts";
 import {
   type Conversion,
   type ConvertedFile,
-  decodeSource,
+  eachSource,
   needsOwnTransactions,
+  renderFile,
 } from "./import_common.ts";
 
 const NAME = /^(\d+)_(.*)\.(up|down)\.sql$/i;
@@ -25,32 +26,26 @@ export function convertGolangMigrate(entries: readonly FileEntry[]): Conversion 
   const files: ConvertedFile[] = [];
   const notes: string[] = [];
   const refusals: string[] = [];
-  for (const entry of [...entries].sort((a, b) => a.name < b.name ? -1 : 1)) {
-    const m = NAME.exec(entry.name);
-    if (!m) {
-      notes.push(
-        `"${entry.name}" is not a golang-migrate migration ` +
-          "(<version>_<title>.up.sql or .down.sql): not carried over",
-      );
-      continue;
-    }
-    const text = decodeSource(entry, refusals);
-    if (text === null) continue;
-    const name = `${m[1]}_${m[2] || "migration"}.${m[3].toLowerCase()}.sql`;
-    const provenance = `-- imported from golang-migrate "${entry.name}"\n`;
-    if (needsOwnTransactions(text, entry.name)) {
+  const walk = {
+    name: NAME,
+    what: "golang-migrate migration (<version>_<title>.up.sql or .down.sql)",
+    notes,
+    refusals,
+  };
+  eachSource(entries, walk, (entry, { text, match }) => {
+    const ownTransactions = needsOwnTransactions(text, entry.name);
+    if (ownTransactions) {
       notes.push(
         `"${entry.name}" runs its own transaction control: "-- transaction: false" added ` +
           "(statement by statement, as golang-migrate ran it)",
       );
-      files.push({
-        name,
-        text: `${provenance}-- transaction: false\n\n${text}`,
-        source: entry.name,
-      });
-    } else {
-      files.push({ name, text: provenance + text, source: entry.name });
     }
-  }
+    const header = [["transaction", ownTransactions ? "false" : undefined]] as const;
+    files.push({
+      name: `${match[1]}_${match[2] || "migration"}.${match[3].toLowerCase()}.sql`,
+      text: renderFile(`imported from golang-migrate "${entry.name}"`, header, text),
+      source: entry.name,
+    });
+  });
   return { tool: "golang-migrate", files, notes, refusals };
 }

@@ -15,9 +15,9 @@ import type { FileEntry } from "./files.ts";
 import {
   type Conversion,
   type ConvertedFile,
-  decodeSource,
+  eachSource,
   isOnlyComments,
-  renderFile,
+  pairFiles,
 } from "./import_common.ts";
 
 const SQL_NAME = /^(\d+)_(.+)\.sql$/i;
@@ -36,29 +36,30 @@ export function convertGoose(entries: readonly FileEntry[]): Conversion {
   const files: ConvertedFile[] = [];
   const notes: string[] = [];
   const refusals: string[] = [];
-  for (const entry of [...entries].sort((a, b) => a.name < b.name ? -1 : 1)) {
-    const go = GO_NAME.exec(entry.name);
-    if (go) {
-      refusals.push(
-        `version ${go[1]}: "${entry.name}" is a Go migration, which strata cannot run ` +
-          "(rewrite it as a goose SQL file, or as strata files by hand)",
-      );
-      continue;
-    }
-    const m = SQL_NAME.exec(entry.name);
-    if (!m) {
-      notes.push(
-        `"${entry.name}" is not a goose migration (<version>_<name>.sql): not carried over`,
-      );
-      continue;
-    }
-    const text = decodeSource(entry, refusals);
-    if (text === null) continue;
+  const walk = {
+    name: SQL_NAME,
+    what: "goose migration (<version>_<name>.sql)",
+    notes,
+    refusals,
+    other: (entry: FileEntry) => refuseGo(entry, refusals),
+  };
+  eachSource(entries, walk, (entry, { text, match }) => {
     const sections = splitSections(text, entry.name, refusals);
-    if (!sections) continue;
-    files.push(...convertSections(entry.name, `${m[1]}_${m[2]}`, sections, notes));
-  }
+    if (!sections) return;
+    files.push(...convertSections(entry.name, `${match[1]}_${match[2]}`, sections, notes));
+  });
   return { tool: "goose", files, notes, refusals };
+}
+
+/** True, with a refusal naming its version, for a Go migration. */
+function refuseGo(entry: FileEntry, refusals: string[]): boolean {
+  const go = GO_NAME.exec(entry.name);
+  if (!go) return false;
+  refusals.push(
+    `version ${go[1]}: "${entry.name}" is a Go migration, which strata cannot run ` +
+      "(rewrite it as a goose SQL file, or as strata files by hand)",
+  );
+  return true;
 }
 
 function convertSections(
@@ -67,7 +68,6 @@ function convertSections(
   s: Sections,
   notes: string[],
 ): ConvertedFile[] {
-  const provenance = `imported from goose "${source}"`;
   const header = [["transaction", s.noTransaction ? "false" : undefined]] as const;
   if (s.statementMarkers) {
     notes.push(`"${source}": StatementBegin/StatementEnd lines dropped (strata splits statements)`);
@@ -75,11 +75,12 @@ function convertSections(
   if (s.down === null) {
     notes.push(`"${source}" has no "-- +goose Down" section: its down file is an explicit no-op`);
   }
-  const down = s.down ?? "-- goose had no Down section here: nothing to undo";
-  return [
-    { name: `${base}.up.sql`, text: renderFile(provenance, header, s.up), source },
-    { name: `${base}.down.sql`, text: renderFile(provenance, header, down), source },
-  ];
+  return pairFiles(base, {
+    provenance: `imported from goose "${source}"`,
+    source,
+    up: { header, body: s.up },
+    down: { header, body: s.down ?? "-- goose had no Down section here: nothing to undo" },
+  });
 }
 
 /** The Up and Down sections of a goose file, or null with a refusal added. */
