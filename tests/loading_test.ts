@@ -51,6 +51,19 @@ serverTest("a cosmetic edit of an applied file (CRLF, comments) is not an edit",
     );
     const status = await cli(db, dir, ["status", "--exit-code"]);
     assert.equal(status.code, 0, status.stdout);
+    // A no-op upgrade records the new bytes' hash (no log row): later runs skip the lexing.
+    const [before] = await db.sql`SELECT file_hash, checksum FROM strata_migrations`;
+    const logRows = (await db.sql`SELECT count(*)::int AS n FROM strata_migrations_log`)[0].n;
+    assert.equal((await cli(db, dir, ["upgrade"])).code, 0);
+    const [after] = await db.sql`SELECT file_hash, checksum FROM strata_migrations`;
+    assert.notEqual(after.file_hash, before.file_hash);
+    assert.equal(after.checksum, before.checksum, "the checksum stays as recorded");
+    const bytes = await Deno.readFile(`${dir}/1_a.up.sql`);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+    assert.equal(after.file_hash, `sha256:${hex}`);
+    const logAfter = (await db.sql`SELECT count(*)::int AS n FROM strata_migrations_log`)[0].n;
+    assert.equal(logAfter, logRows, "not a change of state: no log row");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,16 +5,20 @@
  * @module
  */
 
+import type { BaselineView } from "../core/baseline.ts";
+import { findStaleFileHashes } from "../core/checksum.ts";
 import { checkEnvSet } from "../core/env_subst.ts";
 import { StrataError } from "../core/errors.ts";
 import { parseTarget, planDowngrade, planUpgrade, type Target } from "../core/plan.ts";
 import { renderPlanScript, stepFile } from "../core/script.ts";
 import { versionLabel } from "../core/state.ts";
-import type { AppliedRow, Migration, Plan } from "../core/types.ts";
+import type { AppliedRow, Db, Migration, Plan } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
+import { TABLE_FORMAT } from "../core/version_table.ts";
+import { renderFileHashes } from "../core/version_rows.ts";
 import { type RunEvent, runPlan } from "../db/runner.ts";
 import { recordBaseline } from "../db/baseline_record.ts";
-import { ensureTables, readState } from "../db/store.ts";
+import { ensureTables, readState, type StoredState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
 import { type EnvUse, loadDir, planState, requireStepFiles } from "./load.ts";
@@ -91,6 +95,7 @@ export async function migrateDatabase(
       const plan = planFor(rows, edited);
       const onEvent = onPlan?.(plan, migrations);
       await recordBaseline(db, view, scriptContext(ctx), stored);
+      await refreshFileHashes(db, ctx, { stored, view, edited, migrations });
       if (plan.steps.length === 0) return { plan, migrations, ms: 0 };
       checkEnvSet(plan.steps);
       // Created (or upgraded) only once there is something to record, so a refused run
@@ -107,6 +112,27 @@ export async function migrateDatabase(
       return { plan, migrations, ms };
     },
   );
+}
+
+/**
+ * Record the byte hashes of unchanged applied files that lack a current one,
+ * so the next runs need not lex them. Only on tables already in this format
+ * (an older table is upgraded by the first real write, not by this), and not
+ * while a baseline is being recorded (the next run does it).
+ */
+async function refreshFileHashes(
+  db: Db,
+  ctx: CommandContext,
+  s: {
+    stored: StoredState;
+    view: BaselineView;
+    edited: ReadonlySet<bigint>;
+    migrations: readonly Migration[];
+  },
+): Promise<void> {
+  if (s.stored.format !== TABLE_FORMAT || s.view.replaced.length > 0) return;
+  const stale = findStaleFileHashes(s.migrations, s.view.rows, s.edited);
+  if (stale.length > 0) await db.runScript(renderFileHashes(stale, scriptContext(ctx)));
 }
 
 /**

@@ -37,7 +37,7 @@ export function cleanDump(dump: string): string {
     if (line === "" && out.at(-1) === "") continue;
     out.push(line);
   }
-  return out.join("\n").replace(/\n--\n\n/g, "\n\n").trim() + "\n";
+  return out.join("\n").trim() + "\n";
 }
 
 /** The text of a baseline file for `through`, replacing the versions `covered`. */

@@ -48,10 +48,13 @@ export function checksumAlgorithm(recorded: string): ChecksumAlgorithm | undefin
  * the algorithm the recorded value was made with. False for an unknown tag.
  */
 export function checksumMatches(migration: Migration, recorded: string): boolean {
-  if (recorded === migration.checksum) return true;
   const algorithm = checksumAlgorithm(recorded);
-  if (algorithm === undefined || algorithm === CURRENT_CHECKSUM) return false;
-  return checksumOf(migration.up, algorithm) === recorded;
+  if (algorithm === undefined) return false;
+  // Only the recorded algorithm is computed: a t1 row does not pay for t2 too.
+  const current = algorithm === CURRENT_CHECKSUM
+    ? migration.checksum
+    : checksumOf(migration.up, algorithm);
+  return current === recorded;
 }
 
 /**
@@ -72,6 +75,23 @@ export function findEdited(
     if (!checksumMatches(m, row.checksum)) edited.add(row.version);
   }
   return edited;
+}
+
+/**
+ * Applied migrations whose file is unchanged (not in `edited`) but whose
+ * recorded file hash is missing or differs: `renderFileHashes` records it.
+ */
+export function findStaleFileHashes(
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+  edited: ReadonlySet<bigint>,
+): Migration[] {
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  return applied.flatMap((row) => {
+    const m = byVersion.get(row.version);
+    if (!m || row.state !== "applied" || edited.has(row.version)) return [];
+    return row.fileHash === m.fileHash ? [] : [m];
+  });
 }
 
 /** Texts smaller than this are hashed in JavaScript (no per-call cost); larger ones by Web Crypto. */

@@ -168,17 +168,6 @@ export function maskEnvValues(message: string, file: MigrationFile): string {
   return out;
 }
 
-/** Every value attached to the files of `migrations`, for output scrubbing. */
-export function attachedValues(migrations: readonly Migration[]): string[] {
-  const out = new Set<string>();
-  for (const m of migrations) {
-    for (const f of [m.up, m.down]) {
-      for (const v of Object.values(f?.env ?? {})) out.add(v);
-    }
-  }
-  return [...out];
-}
-
 /**
  * A server error about a message in which `at.text` (a part of `file`, as
  * written) was sent substituted from code point `at.start` on: its position

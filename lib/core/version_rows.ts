@@ -246,7 +246,17 @@ export function renderFailureLog(
   });
 }
 
-/** Where an interrupted statement-by-statement step really stopped, after a rollback. */
-export function renderMarkInterruptedAt(step: Step, index: number, ctx: TableContext): string {
-  return renderMarkStatement(step, index, ctx);
+/**
+ * Record the byte hash of applied files whose checksum still matches but
+ * whose recorded hash is missing (rows from before format 2) or stale (a
+ * cosmetic edit), so later runs know them unchanged without lexing them. Not
+ * a change of state: no log row.
+ */
+export function renderFileHashes(migrations: readonly Migration[], ctx: TableContext): string {
+  const t = quoteTable(ctx.table);
+  return "BEGIN;\n" + PIN_SEARCH_PATH +
+    migrations.map((m) =>
+      `UPDATE ${t} SET file_hash = ${quoteText(m.fileHash)} ` +
+      `WHERE version ${EQ} ${quoteNumeric(m.version)};\n`
+    ).join("") + "COMMIT;\n";
 }
