@@ -9,6 +9,7 @@
 
 import { StrataError } from "./errors.ts";
 import { type Header, HEADER_KEY_NAMES, type KeySpec, keySpec } from "./header_keys.ts";
+import { isSpace, lineEnd, skipBlockComment } from "./sql_chars.ts";
 import { closestWord } from "./words.ts";
 
 export type { Header } from "./header_keys.ts";
@@ -66,16 +67,16 @@ function scanHeader(
   while (i < n) {
     const c = text[i];
     if (c === "\n") line++;
-    if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "\v") {
+    if (isSpace(text.charCodeAt(i))) {
       i++;
     } else if (c === "-" && text[i + 1] === "-") {
-      const nl = text.indexOf("\n", i);
-      const end = nl === -1 ? n : nl;
+      const end = lineEnd(text, i);
       const m = KEY_LINE.exec(text.slice(i, end).trimEnd());
       if (m) onKey(m[1], m[2], line);
       i = end;
     } else if (c === "/" && text[i + 1] === "*") {
-      const end = blockCommentEnd(text, i);
+      const closed = skipBlockComment(text, i);
+      const end = closed === -1 ? n : closed;
       for (let k = i; k < end; k++) if (text[k] === "\n") line++;
       i = end;
     } else {
@@ -83,22 +84,6 @@ function scanHeader(
     }
   }
   return n;
-}
-
-function blockCommentEnd(text: string, i: number): number {
-  let depth = 0;
-  while (i < text.length) {
-    if (text[i] === "/" && text[i + 1] === "*") {
-      depth++;
-      i += 2;
-    } else if (text[i] === "*" && text[i + 1] === "/") {
-      i += 2;
-      if (--depth === 0) return i;
-    } else {
-      i++;
-    }
-  }
-  return text.length;
 }
 
 function refuseLaterKeys(
