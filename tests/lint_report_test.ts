@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { StrataError } from "../lib/core/errors.ts";
 import { loadMigrations } from "../lib/core/files.ts";
-import { type FileLint, locateByte } from "../lib/core/lint_check.ts";
+import type { FileLint } from "../lib/core/lint_check.ts";
 import { type FileTrace, observeFile, type StatementTrace } from "../lib/core/lint_observe.ts";
 import {
   hasFailed,
@@ -241,14 +241,6 @@ Deno.test("hasFailed() fails on errors, on warnings only with strict, never on s
     failed: false,
   });
   assert.equal(json.files[0].findings[0].suppressed, "tiny table");
-});
-
-Deno.test("locateByte() maps UTF-8 byte offsets to lines and code-point columns", () => {
-  const text = "é\n😀x;\nabc";
-  assert.deepEqual(locateByte(text, 0), { line: 1, column: 1, lineText: "é" });
-  assert.deepEqual(locateByte(text, 3), { line: 2, column: 1, lineText: "😀x;" });
-  assert.deepEqual(locateByte(text, 7), { line: 2, column: 2, lineText: "😀x;" });
-  assert.deepEqual(locateByte(text, 10), { line: 3, column: 1, lineText: "abc" });
 });
 
 Deno.test("RULES has the issue's fifteen ids, each with a lock and a safe alternative", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { caretSnippet, locatePosition } from "../lib/core/location.ts";
+import { caretSnippet, locateByte, locatePosition } from "../lib/core/location.ts";
 
 Deno.test("locatePosition() maps a character position, after a prefix, to line and column", () => {
   const body = "SELECT 1;\n-- é😀\nSELEC 2;";
@@ -14,4 +14,14 @@ Deno.test("locatePosition() maps a character position, after a prefix, to line a
     "3 | \tab",
     "  | \t ^",
   ]);
+});
+
+Deno.test("locateByte() maps UTF-8 byte offsets to lines and code-point columns", () => {
+  const text = "é\n😀x;\nabc";
+  assert.deepEqual(locateByte(text, 0), { line: 1, column: 1, lineText: "é" });
+  assert.deepEqual(locateByte(text, 3), { line: 2, column: 1, lineText: "😀x;" });
+  assert.deepEqual(locateByte(text, 7), { line: 2, column: 2, lineText: "😀x;" });
+  assert.deepEqual(locateByte(text, 10), { line: 3, column: 1, lineText: "abc" });
+  assert.deepEqual(locateByte(text, 13), { line: 3, column: 4, lineText: "abc" }, "the end");
+  assert.deepEqual(locateByte("a;\n", 3), { line: 1, column: 3, lineText: "a;" }, "past a last LF");
 });

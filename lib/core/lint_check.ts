@@ -26,6 +26,7 @@ import {
   type Severity,
 } from "./lint_rules.ts";
 import { lintStatement } from "./lint_statements.ts";
+import { locateByte } from "./location.ts";
 import { field, flag, list, path, str, type Tree } from "./lint_tree.ts";
 import type { MigrationFile } from "./types.ts";
 
@@ -244,30 +245,4 @@ function place(
     observed: null,
     evidence: "",
   };
-}
-
-/** The 1-based line and code-point column of UTF-8 byte offset `byte` in `text`, with the line. */
-export function locateByte(
-  text: string,
-  byte: number,
-): { line: number; column: number; lineText: string } {
-  let line = 1;
-  let lineStart = 0;
-  let column = 1;
-  let bytes = 0;
-  let i = 0;
-  while (i < text.length && bytes < byte) {
-    const code = text.codePointAt(i)!;
-    const width = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-    bytes += width;
-    i += code > 0xffff ? 2 : 1;
-    column++;
-    if (code === 10) {
-      line++;
-      column = 1;
-      lineStart = i;
-    }
-  }
-  const end = text.indexOf("\n", lineStart);
-  return { line, column, lineText: text.slice(lineStart, end === -1 ? text.length : end) };
 }

@@ -8,7 +8,6 @@
  */
 
 import type { FileLint, Finding, StatementInfo } from "./lint_check.ts";
-import { locateByte } from "./lint_check.ts";
 import { DML_KINDS } from "./lint_statements.ts";
 import {
   isQueueingLock,
@@ -18,6 +17,7 @@ import {
   type RuleId,
   ruleOf,
 } from "./lint_rules.ts";
+import { locateByte } from "./location.ts";
 
 /** A lock held on a relation that existed before the run. */
 export interface RelationLock {

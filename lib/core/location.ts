@@ -1,7 +1,8 @@
 /**
  * Map a server error position (1-based, counted in characters of the text
- * that was sent) back to a line and column of the file, and draw the line
- * with a caret. Pure; walks by code point, so non-ASCII text maps correctly.
+ * that was sent), or a parser's UTF-8 byte offset, back to a line and column
+ * of the file, and draw the line with a caret. Pure; walks by code point, so
+ * non-ASCII text maps correctly.
  *
  * @module
  */
@@ -42,6 +43,16 @@ export function locatePosition(
   const lineText = text.slice(lineStart, lineEnd === -1 ? text.length : lineEnd);
   const column = Math.min([...text.slice(lineStart, i)].length, [...lineText].length) + 1;
   return { line, column, lineText };
+}
+
+/**
+ * The location in `text` of the UTF-8 byte offset `byte` (how PostgreSQL's
+ * parser counts). One past the end maps to the end of the file, as
+ * `locatePosition` does.
+ */
+export function locateByte(text: string, byte: number): Location {
+  const before = new TextDecoder().decode(new TextEncoder().encode(text).subarray(0, byte));
+  return locatePosition(text, [...before].length + 1)!;
 }
 
 /** Two lines: the source line and a caret under `column` (tabs kept so the caret lines up). */

@@ -8,9 +8,10 @@
  * @module
  */
 
-import { locateByte, type ParsedFile, type ParsedStatement } from "../core/lint_check.ts";
+import type { ParsedFile, ParsedStatement } from "../core/lint_check.ts";
 import type { RawFinding } from "../core/lint_context.ts";
 import { field, list, type Tree } from "../core/lint_tree.ts";
+import { locateByte } from "../core/location.ts";
 import type { MigrationFile } from "../core/types.ts";
 
 /** Parse SQL text into a tree (`{stmts: [...]}`); throws the parser's error. */
@@ -70,7 +71,9 @@ function parseEach(parse: ParseSql, file: MigrationFile, text: string): ParsedSt
     } catch (err) {
       const details = field(err, "sqlDetails");
       const position = field(details, "cursorPosition");
-      const at = typeof position === "number" ? utf8Length(sql, position) : 0;
+      const at = typeof position === "number"
+        ? utf8Length([...sql].slice(0, position).join(""))
+        : 0;
       return {
         tree: null,
         base: s.byteOffset,
@@ -80,16 +83,10 @@ function parseEach(parse: ParseSql, file: MigrationFile, text: string): ParsedSt
   });
 }
 
-/** UTF-8 length of the first `codePoints` code points of `text` (all of it when shorter). */
-function utf8Length(text: string, codePoints = Infinity): number {
-  let bytes = 0;
-  let count = 0;
-  for (let i = 0; i < text.length && count < codePoints; count++) {
-    const code = text.codePointAt(i)!;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-    i += code > 0xffff ? 2 : 1;
-  }
-  return bytes;
+const encoder = new TextEncoder();
+
+function utf8Length(text: string): number {
+  return encoder.encode(text).length;
 }
 
 /**
