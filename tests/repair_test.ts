@@ -62,8 +62,17 @@ serverTest("repair refuses without versions, and pending or unknown ones", async
     assert.match(pending.stderr, /UNKNOWN_TARGET.*Cannot repair 0002: it is not applied/);
     const unknown = await cli(["repair", "7"], dir, db);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /Cannot repair 7: no such migration file/);
+    assert.match(unknown.stderr, /^error\[UNKNOWN_TARGET\]: Cannot repair 7: no such version\n/);
+    assert.match(unknown.stderr, /hint: Known versions: 0001, 0002/);
     assert.equal(await rows(), before, "nothing was written");
+    assert.equal((await cli(["upgrade"], dir, db)).code, 0);
+    await Deno.remove(`${dir}/0002_b.up.sql`);
+    const applied = await rows();
+    const gone = await cli(["repair", "2"], dir, db);
+    assert.equal(gone.code, 2, gone.stderr);
+    assert.match(gone.stderr, /^error\[UNKNOWN_TARGET\]: Cannot repair 2: no such version\n/);
+    assert.match(gone.stderr, /hint: Its file is gone: restore it/);
+    assert.equal(await rows(), applied, "nothing was written");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

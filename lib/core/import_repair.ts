@@ -8,6 +8,7 @@
 
 import { StrataError } from "./errors.ts";
 import { compareBig } from "./files.ts";
+import { findMigration } from "./plan.ts";
 import type { AppliedRow, Migration } from "./types.ts";
 import type { RepairChange } from "./version_rows.ts";
 
@@ -18,18 +19,17 @@ export interface RepairPlan {
 }
 
 /**
- * Plan a repair of `versions` (as typed: `7` finds `0007`). `edited` holds
- * the versions whose applied checksum no longer matches (from `findEdited`).
- * Throws `USAGE` without versions or for one that is not a number,
- * `UNKNOWN_TARGET` for a version with no file or not applied, and
- * `INTERRUPTED_MIGRATION` for an interrupted one (that is `stamp`'s job).
+ * Plan a repair of `versions` (as typed: `7` finds `0007`), which passed
+ * `checkRepairVersions`. `edited` holds the versions whose applied checksum
+ * no longer matches (from `findEdited`). Throws `UNKNOWN_TARGET` for a
+ * version with no file or not applied, and `INTERRUPTED_MIGRATION` for an
+ * interrupted one (that is `stamp`'s job).
  */
 export function planRepair(
   migrations: readonly Migration[],
   applied: readonly AppliedRow[],
   options: { versions: readonly string[]; edited: ReadonlySet<bigint> },
 ): RepairPlan {
-  checkRepairVersions(options.versions);
   const rows = new Map(applied.map((r) => [r.version, r]));
   const chosen = new Map<bigint, Migration>();
   for (const text of options.versions) {
@@ -67,16 +67,14 @@ function findApplied(
   rows: ReadonlyMap<bigint, AppliedRow>,
   text: string,
 ): Migration {
-  const version = BigInt(text.trim());
-  const m = migrations.find((f) => f.version === version);
-  const row = rows.get(version);
-  if (!m) {
-    throw new StrataError("UNKNOWN_TARGET", `Cannot repair ${text}: no such migration file`, {
-      hint: row
-        ? "Its file is gone: restore it; repair re-records the checksum of a file that exists"
-        : "See strata history for the applied versions",
+  const target = { version: BigInt(text.trim()), text: text.trim() };
+  const row = rows.get(target.version);
+  if (row && !migrations.some((f) => f.version === target.version)) {
+    throw new StrataError("UNKNOWN_TARGET", `Cannot repair ${target.text}: no such version`, {
+      hint: "Its file is gone: restore it; repair re-records the checksum of a file that exists",
     });
   }
+  const m = findMigration(migrations, target, "repair");
   if (!row) {
     throw new StrataError("UNKNOWN_TARGET", `Cannot repair ${m.versionText}: it is not applied`, {
       hint: "repair re-records checksums of applied migrations; a pending one has none",
