@@ -20,7 +20,7 @@ function notFromExtension(classid: string, oid: string): string {
     AND d.objid = ${oid} AND d.deptype = 'e')`;
 }
 
-const NOT_STRATA = "c.oid::regclass::text NOT IN ($1, $2)";
+const NOT_STRATA = "c.oid::regclass::text NOT IN ($1::text, $2::text)";
 
 const RELATION_KIND = `CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view '
   WHEN 'S' THEN 'sequence ' WHEN 'f' THEN 'foreign table ' ELSE 'table ' END`;

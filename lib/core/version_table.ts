@@ -206,7 +206,7 @@ export function queryRows(table: TableName, format: number): string {
   return `SELECT version::pg_catalog.text AS version, name, checksum, state, statement_index,
             applied_order::pg_catalog.text AS applied_order, applied_at, execution_ms, applied_by,
             strata_version, ${format >= 2 ? "file_hash" : "NULL::pg_catalog.text AS file_hash"}
-       FROM ${quoteTable(table)} ORDER BY version`;
+       FROM ${quoteTable(table)} t ORDER BY t.version`;
 }
 
 /** The newest `limit` log entries, newest first (ordered by the numeric id). */
