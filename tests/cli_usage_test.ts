@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { useColor } from "../lib/core/output.ts";
+import { run } from "../lib/cli/cli.ts";
 import { runCli } from "./_helpers.ts";
 
 Deno.test("strata --version prints version, Deno version and target", async () => {
@@ -42,6 +43,16 @@ Deno.test("strata refuses unknown commands and options with exit 2", async () =>
   const opt = await runCli(["upgrade", "--frobnicate"]);
   assert.equal(opt.code, 2);
   assert.match(opt.stderr, /USAGE.*--frobnicate/);
+  const typo = await runCli(["upgrade", "--lock-wiat", "3s"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Unknown option '--lock-wiat'
+hint: Did you mean "--lock-wait"\?/);
+  const global = await runCli(["--databse-url", "x", "current"]);
+  assert.match(global.stderr, /Did you mean "--database-url"\?/);
+  // Only options of the command given are suggested: drift has no --from.
+  const scoped = await runCli(["drift", "--frob"]);
+  assert.equal(scoped.code, 2);
+  assert.doesNotMatch(scoped.stderr, /Did you mean/);
   const wrong = await runCli(["current", "--verbose"]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /option --verbose does not apply to it/);
@@ -91,5 +102,28 @@ Deno.test("validate refuses an empty or missing directory (exit 2) unless --allo
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an internal error is exit 1 with INTERNAL, as JSON under --json", async () => {
+  for (const json of [false, true]) {
+    let stderr = "";
+    const code = await run([...(json ? ["--json"] : []), "--version"], {
+      stdout: () => {
+        throw new Error("stdout is gone");
+      },
+      stderr: (t) => void (stderr += t),
+      env: {},
+      isTty: false,
+      readTextFile: (p) => Deno.readTextFile(p),
+    });
+    assert.equal(code, 1);
+    if (json) {
+      const doc = JSON.parse(stderr);
+      assert.deepEqual([doc.code, doc.exit, doc.message], ["INTERNAL", 1, "stdout is gone"]);
+      assert.match(doc.hint, /a bug in strata/);
+    } else {
+      assert.match(stderr, /^error\[INTERNAL\]: stdout is gone\nhint: this is a bug in strata/);
+    }
   }
 });

@@ -36,9 +36,14 @@ export function parseCommandLine(
   } catch (err) {
     if (!(err instanceof ArgvError)) throw err;
     const unknown = err.unknown?.startsWith("--") ? err.unknown.slice(2) : undefined;
+    // Suggest among the options of the command given (with the global ones), if one is.
+    const command = args.find((a) => Object.hasOwn(COMMANDS, a));
+    const known = command
+      ? Object.keys({ ...GLOBAL_OPTIONS, ...COMMANDS[command].options })
+      : Object.keys(options);
     const near = unknown === undefined
       ? undefined
-      : closestWord(unknown.toLowerCase(), Object.keys(options), { prefix: true });
+      : closestWord(unknown.toLowerCase(), known, { prefix: true });
     throw new StrataError("USAGE", `Cannot parse the command line: ${err.message}`, {
       hint: near
         ? `Did you mean "--${near}"? See strata --help, or strata COMMAND --help`

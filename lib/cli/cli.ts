@@ -32,10 +32,12 @@ export async function run(args: readonly string[], rawIo: Io): Promise<number> {
       io.stderr((json ? JSON.stringify(errorRecord(err)) : describeError(err)) + "\n");
       return exitCodeFor(err.code);
     }
-    io.stderr(
-      `error[INTERNAL]: ${err instanceof Error ? err.message : String(err)}\n` +
-        "hint: this is a bug in strata; please report it with the command you ran\n",
+    const internal = new StrataError(
+      "INTERNAL",
+      err instanceof Error ? err.message : String(err),
+      { hint: "this is a bug in strata; please report it with the command you ran" },
     );
+    io.stderr((json ? JSON.stringify(errorRecord(internal)) : describeError(internal)) + "\n");
     return 1;
   }
 }
