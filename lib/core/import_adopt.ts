@@ -23,7 +23,7 @@
  * @module
  */
 
-import { flywayKey, flywayParts } from "./import_flyway.ts";
+import { compareFlywayParts, flywayKey, flywayParts } from "./import_flyway.ts";
 import type { ImportTool } from "./import_common.ts";
 import type { AdoptRow } from "./version_rows.ts";
 import type { AppliedRow, Migration } from "./types.ts";
@@ -170,14 +170,6 @@ function readGoose(migrations: readonly Migration[], rows: readonly ForeignRow[]
 const FLYWAY_APPLY = new Set(["SQL", "JDBC", "SPRING_JDBC", "SCRIPT", "CUSTOM"]);
 const FLYWAY_REVERT = new Set(["UNDO_SQL", "UNDO_JDBC", "UNDO_SCRIPT", "DELETE"]);
 
-function compareParts(a: readonly bigint[], b: readonly bigint[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0n) - (b[i] ?? 0n);
-    if (d !== 0n) return d < 0n ? -1 : 1;
-  }
-  return 0;
-}
-
 function readFlyway(migrations: readonly Migration[], rows: readonly ForeignRow[]): Reading {
   const out = emptyReading();
   const files = new Map<string, Migration>();
@@ -197,7 +189,7 @@ function readFlyway(migrations: readonly Migration[], rows: readonly ForeignRow[
     } else if (type === "BASELINE") {
       const base = flywayParts(String(r.version));
       for (const [key] of files) {
-        if (compareParts(flywayParts(key), base) <= 0) state.set(key, { failed: false });
+        if (compareFlywayParts(flywayParts(key), base) <= 0) state.set(key, { failed: false });
       }
     } else if (FLYWAY_APPLY.has(type)) {
       state.set(flywayKey(String(r.version)), { failed: !r.success });

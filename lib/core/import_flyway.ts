@@ -41,6 +41,15 @@ export function flywayParts(version: string): bigint[] {
   return parts;
 }
 
+/** Flyway's order of two versions' parts (negative, 0 or positive); a missing part counts as 0. */
+export function compareFlywayParts(a: readonly bigint[], b: readonly bigint[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0n) - (b[i] ?? 0n);
+    if (d !== 0n) return d < 0n ? -1 : 1;
+  }
+  return 0;
+}
+
 /** The canonical text of a Flyway version, for matching (`1_01.0` is `1.1`). */
 export function flywayKey(version: string): string {
   return flywayParts(version).join(".");

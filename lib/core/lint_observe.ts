@@ -7,6 +7,7 @@
  * @module
  */
 
+import { substituteEnv } from "./env_subst.ts";
 import type { FileLint, Finding, StatementInfo } from "./lint_check.ts";
 import { DML_KINDS } from "./lint_statements.ts";
 import {
@@ -59,7 +60,8 @@ export interface FileTrace {
 export function observeFile(lint: FileLint, trace: FileTrace | undefined): Finding[] {
   if (!trace) return [...lint.findings];
   const byIndex = new Map(trace.statements.map((t) => [t.index, t]));
-  const resolve = envResolver(lint.file);
+  // A relation name as the server saw it: `${NAME}` replaced by the value the trace ran with.
+  const resolve = (relation: string) => substituteEnv(lint.file, relation).text;
   const out = lint.findings.map((f) => {
     const t = byIndex.get(f.statement);
     return t ? { ...f, ...confirm(f, t, resolve), evidence: describeTrace(t) } : f;
@@ -74,14 +76,6 @@ export function observeFile(lint: FileLint, trace: FileTrace | undefined): Findi
     for (const e of extra) out.push(traceFinding(lint, t, e));
   }
   return out.sort((a, b) => a.statement - b.statement);
-}
-
-/** A relation name as the server sees it: `${NAME}` replaced by the value the trace ran with. */
-function envResolver(file: FileLint["file"]): (relation: string) => string {
-  const values = Object.entries(file.env ?? {});
-  if (values.length === 0) return (relation) => relation;
-  return (relation) =>
-    values.reduce((out, [name, value]) => out.replaceAll(`\${${name}}`, value), relation);
 }
 
 function confirm(

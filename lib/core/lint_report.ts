@@ -143,7 +143,7 @@ export function renderText(report: LintReport, options: { color: boolean }): str
 }
 
 /** The lines of one finding. */
-export function renderFinding(path: string, f: Finding, options: { color: boolean }): string[] {
+function renderFinding(path: string, f: Finding, options: { color: boolean }): string[] {
   const where = `${path}:${f.line}:${f.column}`;
   const label = `${f.severity}[${f.rule}]`;
   if (f.suppressed !== null) {

@@ -264,7 +264,7 @@ export function ruleOf(id: RuleId): Rule {
 }
 
 /** True when `id` names a rule. */
-export function isRuleId(id: string): id is RuleId {
+function isRuleId(id: string): id is RuleId {
   return BY_ID.has(id as RuleId);
 }
 

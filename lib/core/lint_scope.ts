@@ -8,7 +8,7 @@
  */
 
 import { StrataError } from "./errors.ts";
-import { parseFileName } from "./files.ts";
+import { compareBig, parseFileName } from "./files.ts";
 import type { Migration, Step } from "./types.ts";
 
 /** One file in the walk: the step that runs it (`stepFile` in script.ts gives the file). */
@@ -92,5 +92,5 @@ function resolveNames(migrations: readonly Migration[], names: readonly string[]
       if (!downs.includes(m)) downs.push(m);
     } else ups.add(m.version);
   }
-  return { ups, downs: downs.sort((a, b) => (a.version < b.version ? -1 : 1)) };
+  return { ups, downs: downs.sort((a, b) => compareBig(a.version, b.version)) };
 }
