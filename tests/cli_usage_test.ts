@@ -45,8 +45,7 @@ Deno.test("strata refuses unknown commands and options with exit 2", async () =>
   assert.match(opt.stderr, /USAGE.*--frobnicate/);
   const typo = await runCli(["upgrade", "--lock-wiat", "3s"]);
   assert.equal(typo.code, 2);
-  assert.match(typo.stderr, /Unknown option '--lock-wiat'
-hint: Did you mean "--lock-wait"\?/);
+  assert.match(typo.stderr, /Unknown option '--lock-wiat'\nhint: Did you mean "--lock-wait"\?/);
   const global = await runCli(["--databse-url", "x", "current"]);
   assert.match(global.stderr, /Did you mean "--database-url"\?/);
   // Only options of the command given are suggested: drift has no --from.
