@@ -234,6 +234,13 @@ serverTest(
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /warning\[no-lock-timeout\]/);
       assert.match(r.stdout, /Applied 1 migration/);
+      // A dry run lints what its script would apply, against the server's own version.
+      await Deno.writeTextFile(`${dir}/0003_more.up.sql`, "ALTER TABLE t ADD COLUMN more text;");
+      const dry = await runCli(["upgrade", "--lint", "--dry-run", "--dir", dir], { env });
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stderr, /warning\[no-lock-timeout\]/);
+      assert.match(dry.stderr, /PostgreSQL 1\d \(from the server\)/);
+      assert.match(dry.stdout, /-- 0003_more\.up\.sql/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

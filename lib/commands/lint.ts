@@ -28,11 +28,10 @@ import { readState } from "../db/store.ts";
 import { lintSteps } from "../lint/lint.ts";
 import { type TraceResult, traceSteps } from "../lint/trace.ts";
 import type { CommandContext } from "./context.ts";
-import { dryRunState } from "./dry_run.ts";
 import { loadDir, planState } from "./load.ts";
 import type { OptionValues } from "./options.ts";
 import { withScratch } from "./scratch.ts";
-import { hasDatabase, withSession } from "./session.ts";
+import { hasDatabase, serverMajor, withSession } from "./session.ts";
 
 /** The values `lint` receives. */
 export type LintValues = OptionValues<typeof LINT_OPTIONS>;
@@ -95,20 +94,24 @@ async function chooseScope(
     (db) => readLintState(ctx, db, migrations),
   );
   const applied = new Set(state.rows.map((r) => r.version));
-  return { scope: { kind: "pending", applied }, serverVersion: state.version };
+  return { scope: { kind: "pending", applied }, serverVersion: state.serverMajor };
 }
 
-/** The applied rows, the edited versions and the server's major version, read without a lock. */
+/** What lint plans from: the applied rows, the edited versions, the server's major version if known. */
+export interface LintState {
+  readonly rows: readonly AppliedRow[];
+  readonly edited: ReadonlySet<bigint>;
+  readonly serverMajor?: number;
+}
+
+/** The state, read without a lock, and the version the session's preparation read. */
 async function readLintState(
   ctx: CommandContext,
   db: Db,
   migrations: readonly Migration[],
-): Promise<{ rows: readonly AppliedRow[]; edited: ReadonlySet<bigint>; version: number }> {
+): Promise<LintState> {
   const { rows, edited } = planState(migrations, (await readState(db, ctx.table)).rows);
-  const [row] = await db.query<{ v: string }>(
-    "SELECT pg_catalog.current_setting('server_version_num') AS v",
-  );
-  return { rows, edited, version: Math.floor(Number(row.v) / 10000) };
+  return { rows, edited, serverMajor: serverMajor(db) };
 }
 
 function buildReport(
@@ -129,10 +132,10 @@ function buildReport(
 export interface UpgradeLintJob {
   readonly migrations: readonly Migration[];
   readonly planFor: (rows: readonly AppliedRow[], edited: ReadonlySet<bigint>) => Plan;
-  /** The session `upgrade` is opening (not yet locked); null for a dry run. */
+  /** The session `upgrade` is opening (not yet locked), whose state lint reads... */
   readonly early: { readonly opened: Promise<Db>; abandon(): void } | null;
-  /** `--from` of a dry run. */
-  readonly from: string | undefined;
+  /** ...or, for a dry run, the state its script is planned from. */
+  readonly state?: LintState;
 }
 
 /**
@@ -143,14 +146,13 @@ export interface UpgradeLintJob {
  */
 export async function lintBeforeUpgrade(ctx: CommandContext, job: UpgradeLintJob): Promise<void> {
   try {
-    const db = job.early ? await job.early.opened : null;
-    const state = db
-      ? await readLintState(ctx, db, job.migrations)
-      : await dryRunState(ctx, job.migrations, job.from);
+    const state = job.early
+      ? await readLintState(ctx, await job.early.opened, job.migrations)
+      : job.state!;
     const plan = job.planFor(state.rows, state.edited);
     if (plan.direction !== "up" || plan.steps.length === 0) return;
     const names = plan.steps.map((s) => s.migration.versionText);
-    const version = "version" in state ? state.version : undefined;
+    const version = state.serverMajor;
     const pgVersion = version ?? DEFAULT_PG_VERSION;
     const lints = await lintSteps(planLintSteps(job.migrations, { kind: "explicit", names }), {
       pgVersion,

@@ -16,7 +16,7 @@ import { renderBaselineRecord } from "../core/version_rows.ts";
 import { readState, renderEnsureTables, type StoredState } from "../db/store.ts";
 import { readMigrationDir } from "../fs/source.ts";
 import type { CommandContext } from "./context.ts";
-import { withSession } from "./session.ts";
+import { serverMajor, withSession } from "./session.ts";
 
 /**
  * What to do with the values of the variables files declare (`env` header):
@@ -139,6 +139,8 @@ export type CheckedState = Omit<StoredState, "rows"> & PlanState;
 export interface DryRunState extends CheckedState {
   /** Creation or format upgrade of the tables, and the baseline's record if it is due. */
   readonly prepareTables: string;
+  /** The server's major version, when the state was read from one. */
+  readonly serverMajor?: number;
 }
 
 /**
@@ -172,6 +174,10 @@ export async function readDryRunState(
     const record = baseline && replaced.length
       ? renderBaselineRecord(baseline, replaced, tables)
       : "";
-    return { ...state, prepareTables: (await renderEnsureTables(db, tables)) + record };
+    return {
+      ...state,
+      prepareTables: (await renderEnsureTables(db, tables)) + record,
+      serverMajor: serverMajor(db),
+    };
   });
 }

@@ -21,6 +21,7 @@ import { recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState, type StoredState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
+import type { LintState } from "./lint.ts";
 import { type EnvUse, loadDir, planState, requireStepFiles } from "./load.ts";
 import { doneRecord, planRecord, reporter, summaryLine } from "./migrate_report.ts";
 import type { MigrateValues } from "./options.ts";
@@ -143,13 +144,16 @@ export async function migrateScript(ctx: CommandContext, request: MigrateRequest
   const { target, targetText } = parseRequest(request);
   const { options } = request;
   const reveal = options["resolve-env"] === true;
-  const { migrations, planFor } = await loadAndLint(ctx, {
+  const { migrations, planFor, lint } = await loadAndLint(ctx, {
     request,
     target,
     early: null,
     env: reveal ? "reveal" : "none",
   });
-  const { rows, edited, prepareTables } = await dryRunState(ctx, migrations, options.from);
+  // One read of the state, for the lint (when asked) and the plan.
+  const state = await dryRunState(ctx, migrations, options.from);
+  await lint?.(state);
+  const { rows, edited, prepareTables } = state;
   const plan = planFor(rows, edited);
   if (reveal) checkEnvSet(plan.steps);
   const title = `strata ${request.verb} ${targetText}: ${versionLabel(migrations, plan.from)} ` +
@@ -181,7 +185,12 @@ function parseRequest(request: MigrateRequest) {
   return { target, targetText, lockRetries: parseRetries(options["lock-retries"]) };
 }
 
-/** Load the files (closing an early session on failure) and lint them when asked. */
+/**
+ * Load the files (closing an early session on failure) and lint them when
+ * asked: at once from the early session's state, or, for a dry run (no early
+ * session), through the returned `lint`, given the state the script is
+ * planned from.
+ */
 async function loadAndLint(
   ctx: CommandContext,
   job: {
@@ -190,7 +199,11 @@ async function loadAndLint(
     early: ReturnType<typeof openEarly> | null;
     env: EnvUse;
   },
-): Promise<{ migrations: readonly Migration[]; planFor: PlanFor }> {
+): Promise<{
+  migrations: readonly Migration[];
+  planFor: PlanFor;
+  lint?: (state: LintState) => Promise<void>;
+}> {
   const { request, target, early } = job;
   let migrations: readonly Migration[];
   try {
@@ -202,12 +215,18 @@ async function loadAndLint(
   }
   const planFor: PlanFor = (rows, edited) =>
     plan(migrations, rows, { ctx, request, target, edited });
-  if (request.lint) {
-    // Imported only here: the parser must not slow down a plain upgrade's start.
-    const { lintBeforeUpgrade } = await import("./lint.ts");
-    await lintBeforeUpgrade(ctx, { migrations, planFor, early, from: request.options.from });
+  if (!request.lint) return { migrations, planFor };
+  // Imported only here: the parser must not slow down a plain upgrade's start.
+  const { lintBeforeUpgrade } = await import("./lint.ts");
+  if (early) {
+    await lintBeforeUpgrade(ctx, { migrations, planFor, early });
+    return { migrations, planFor };
   }
-  return { migrations, planFor };
+  return {
+    migrations,
+    planFor,
+    lint: (state) => lintBeforeUpgrade(ctx, { migrations, planFor, early: null, state }),
+  };
 }
 
 function plan(
