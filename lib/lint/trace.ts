@@ -119,8 +119,8 @@ async function traceInTransaction(
       before = after;
     }
   } finally {
-    await db.runScript("ROLLBACK");
-    await db.runScript(RESTORE_SESSION);
+    const open = (await db.transactionStatus()) !== "idle";
+    await db.runScript((open ? "ROLLBACK;\n" : "") + RESTORE_SESSION);
   }
   return { fileName: file.fileName, mode: "transaction", statements: out };
 }
