@@ -214,3 +214,16 @@ export function snapshotQueries(options: { privileges: boolean }): readonly stri
     ...(options.privileges ? PRIVILEGES : []),
   ];
 }
+
+/**
+ * The tables whose rows a data snapshot digests: `key` as in the `table `
+ * entries (schema.name), `relation` as a quoted, qualified name to read from
+ * (a name with a dot or a quote in it stays one name). `$1`, `$2`: strata's
+ * two tables, as in the catalog queries.
+ */
+export const DATA_TABLES = `SELECT n.nspname || '.' || c.relname AS key,
+        c.oid::regclass::text AS relation
+   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE ${USER_NS} AND c.relkind IN ('r', 'p') AND ${NOT_STRATA}
+    AND ${notFromExtension("pg_class", "c.oid")}
+  ORDER BY 1`;

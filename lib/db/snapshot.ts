@@ -10,7 +10,7 @@
 
 import { quoteTable } from "../core/quote.ts";
 import type { Snapshot } from "../core/snapshot_diff.ts";
-import { snapshotQueries } from "../core/snapshot_queries.ts";
+import { DATA_TABLES, snapshotQueries } from "../core/snapshot_queries.ts";
 import type { Db, TableName } from "../core/types.ts";
 
 /** What to include in a snapshot. */
@@ -21,20 +21,19 @@ export interface SnapshotOptions {
   readonly data?: boolean;
 }
 
-/** A row count and digest of every table in `entries` (partitions count in their parent too). */
+/** A row count and digest of every user table (partitions count in their parent too). */
 async function tableData(
   db: Db,
-  entries: ReadonlyArray<[string, string]>,
+  strataTables: readonly string[],
 ): Promise<Array<[string, string]>> {
   const out: Array<[string, string]> = [];
-  for (const [key] of entries) {
-    const m = /^table ([^.]+)\.(.+)$/.exec(key);
-    if (!m) continue;
+  const tables = await db.query<{ key: string; relation: string }>(DATA_TABLES, [...strataTables]);
+  for (const { key, relation } of tables) {
     const [row] = await db.query<{ n: string; digest: string | null }>(
       `SELECT count(*)::text AS n, md5(string_agg(x::text, ',' ORDER BY x::text)) AS digest
-         FROM ${quoteTable({ schema: m[1], name: m[2] })} AS x`,
+         FROM ${relation} AS x`,
     );
-    out.push([`data ${m[1]}.${m[2]}`, `${row.n} rows ${row.digest ?? ""}`.trim()]);
+    out.push([`data ${key}`, `${row.n} rows ${row.digest ?? ""}`.trim()]);
   }
   return out;
 }
@@ -64,7 +63,7 @@ export async function takeSnapshot(
       const rows = await db.query<{ key: string; def: string | null }>(q, params);
       for (const r of rows) entries.push([r.key, r.def ?? ""]);
     }
-    if (options.data) entries.push(...await tableData(db, entries));
+    if (options.data) entries.push(...await tableData(db, [names.t, names.l]));
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return Object.fromEntries(entries);
   } finally {
