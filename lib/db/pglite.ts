@@ -168,9 +168,17 @@ function closedError(target: { readonly display: string }): StrataError {
   );
 }
 
-/** PGlite's server errors carry the ErrorResponse fields as properties. */
+/**
+ * PGlite's server errors carry the ErrorResponse fields as properties: a
+ * five-character SQLSTATE as `code` and a `severity`. A file-system error
+ * (`EACCES`, `EPERM`) has a `code` but no severity, and is left as it is.
+ */
 function asServerError(err: unknown): unknown {
-  if (err instanceof Error && typeof (err as { code?: unknown }).code === "string") {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  if (
+    err instanceof Error && typeof e?.code === "string" && /^[0-9A-Z]{5}$/.test(e.code) &&
+    typeof e.severity === "string"
+  ) {
     const e = err as Error & Record<string, string | undefined>;
     return createDbServerError({
       sqlstate: e.code!,
