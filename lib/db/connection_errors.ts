@@ -1,7 +1,8 @@
 /**
  * Errors both server drivers (`postgres.ts` over postgres.js and the wire
  * driver) throw alike: a session that was lost or closed, a session that the
- * server refused to start, and socket-level failures in words. Messages name `conn.display` (already redacted) and
+ * server refused to start, and socket-level failures in words; and the
+ * `sslrootcert` file both read. Messages name `conn.display` (already redacted) and
  * fixed words only.
  *
  * @module
@@ -71,4 +72,18 @@ export function startupError(err: DbServerError, conn: ConnectionOptions): Strat
     hint: "The server refused to start a session",
     cause: err,
   });
+}
+
+/** The `sslrootcert` file's PEM text; throws `BAD_DATABASE_URL` when it cannot be read. */
+export function readRootCert(conn: ConnectionOptions): string {
+  try {
+    return Deno.readTextFileSync(conn.sslRootCert!);
+  } catch (err) {
+    throw new StrataError(
+      "BAD_DATABASE_URL",
+      `Cannot read sslrootcert "${conn.sslRootCert}" for ${conn.display}: ` +
+        ((err as Error)?.message ?? String(err)),
+      { hint: "Give the path of the CA certificate (PEM) that signed the server's certificate" },
+    );
+  }
 }

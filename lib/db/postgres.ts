@@ -9,9 +9,8 @@
 import postgres from "postgres";
 import type { ConnectionOptions } from "../core/database_url.ts";
 import { isDbServerError } from "../core/db_error.ts";
-import { StrataError } from "../core/errors.ts";
 import type { Db } from "../core/types.ts";
-import { closedError, lostError, startupError } from "./connection_errors.ts";
+import { closedError, lostError, readRootCert, startupError } from "./connection_errors.ts";
 import { isSessionFatal, translateConnectionError } from "./postgres_errors.ts";
 import { probeTransactionStatus } from "./tx_status.ts";
 
@@ -165,17 +164,7 @@ function sslOption(
   const ownCa = conn.sslRootCert !== undefined && conn.sslRootCert !== "system";
   if (ownCa && ["require", "verify-ca", "verify-full"].includes(conn.sslmode)) {
     // A private CA (sslrootcert): verified against it, host name included, as libpq does.
-    try {
-      return { ca: Deno.readTextFileSync(conn.sslRootCert!) };
-    } catch (err) {
-      throw new StrataError(
-        "BAD_DATABASE_URL",
-        `Cannot read sslrootcert "${conn.sslRootCert}" for ${conn.display}: ${
-          (err as Error).message
-        }`,
-        { hint: "Give the path of the CA certificate (PEM) that signed the server's certificate" },
-      );
-    }
+    return { ca: readRootCert(conn) };
   }
   switch (conn.sslmode) {
     case "disable":

@@ -84,7 +84,6 @@ function fromTlsSocket(socket: TLSSocket): Transport {
     return n;
   }
   return {
-    encrypted: true,
     read,
     write: (bytes) =>
       new Promise((resolve, reject) => {

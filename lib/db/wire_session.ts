@@ -1,8 +1,9 @@
 /**
  * One session's protocol: open it (socket, StartupMessage, authentication,
  * up to the first ReadyForQuery) and run an extended query or a simple
- * script on it up to the next ReadyForQuery, keeping the last status byte,
- * BackendKeyData and ParameterStatus values. No policy about lost sessions:
+ * script on it up to the next ReadyForQuery, keeping the last status byte
+ * and BackendKeyData (ParameterStatus is read past: strata asks the server
+ * what it needs). No policy about lost sessions:
  * that is wire.ts.
  * https://www.postgresql.org/docs/current/protocol-flow.html
  *
@@ -39,8 +40,6 @@ export interface Session {
   key: { pid: number; secret: number } | null;
   /** The last ReadyForQuery status byte: I idle, T in a block, E in a failed block. */
   status: string;
-  /** ParameterStatus values (server_version, standard_conforming_strings, …). */
-  readonly parameters: Map<string, string>;
   /** The read `watchIdle` started between calls; the next call takes it over. */
   idle: Promise<BackendMessage> | null;
 }
@@ -83,7 +82,6 @@ async function startSession(
     reader,
     key: null,
     status: "I",
-    parameters: new Map(),
     idle: null,
   };
   await transport.write(startupMessage({
@@ -116,8 +114,8 @@ async function startSession(
 }
 
 /**
- * The next message that needs the caller. NoticeResponse, ParameterStatus
- * and NotificationResponse are handled here; a FATAL or PANIC ErrorResponse
+ * The next message that needs the caller. NoticeResponse is handed on,
+ * ParameterStatus and NotificationResponse are read past; a FATAL or PANIC ErrorResponse
  * is thrown (the server closes the session after it), an ERROR one returned.
  */
 async function nextMessage(
@@ -129,14 +127,11 @@ async function nextMessage(
     s.idle = null;
     const m = await (idle ?? s.reader.next());
     if (m.type === "N") notice(parseFields(m.body));
-    else if (m.type === "S") {
-      const cursor = createCursor(m.body);
-      s.parameters.set(cursor.cstring(), cursor.cstring());
-    } else if (m.type === "E") {
+    else if (m.type === "E") {
       const err = serverError(parseFields(m.body));
       if (!isStatementError(err)) throw err;
       return m;
-    } else if (m.type !== "A") return m;
+    } else if (m.type !== "A" && m.type !== "S") return m;
   }
 }
 
@@ -144,8 +139,8 @@ async function nextMessage(
  * Read between calls, so that a session the server ends while idle
  * (pg_terminate_backend, a shutdown: a FATAL ErrorResponse, then the end of
  * the stream) is known before the next call is sent: `onEnd` gets the FATAL
- * error or the socket error. Notices and ParameterStatus are handled as they
- * come. A call that starts meanwhile takes the pending read over. Does
+ * error or the socket error. Notices are handed on and ParameterStatus read
+ * past as they come. A call that starts meanwhile takes the pending read over. Does
  * nothing while a read is already pending.
  */
 export function watchIdle(s: Session, notice: NoticeSink, onEnd: (err: unknown) => void): void {
@@ -156,10 +151,7 @@ export function watchIdle(s: Session, notice: NoticeSink, onEnd: (err: unknown) 
     if (s.idle !== read) return;
     s.idle = null;
     if (m.type === "N") notice(parseFields(m.body));
-    else if (m.type === "S") {
-      const cursor = createCursor(m.body);
-      s.parameters.set(cursor.cstring(), cursor.cstring());
-    } else if (m.type !== "A") {
+    else if (m.type !== "A" && m.type !== "S") {
       const err = m.type === "E"
         ? serverError(parseFields(m.body))
         : new Error(`unexpected message "${m.type}" between calls`);

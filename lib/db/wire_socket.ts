@@ -19,8 +19,8 @@
 
 import type { ConnectionOptions } from "../core/database_url.ts";
 import { cancelRequest, sslRequest } from "./wire_codec.ts";
+import { readRootCert } from "./connection_errors.ts";
 import { sslUnavailable } from "./wire_errors.ts";
-import { StrataError } from "../core/errors.ts";
 
 /** A byte stream to the server. */
 export interface Transport {
@@ -30,8 +30,6 @@ export interface Transport {
   write(bytes: Uint8Array): Promise<void>;
   /** Close the stream; never throws, and a pending `read` then ends. */
   close(): void;
-  /** True when the stream is TLS. */
-  readonly encrypted: boolean;
 }
 
 /**
@@ -47,23 +45,23 @@ export async function openTransport(
   const verify = conn.sslmode === "verify-ca" || conn.sslmode === "verify-full" ||
     (conn.sslmode === "require" && ownCa);
   const required = verify || conn.sslmode === "require";
-  const caCerts = verify && ownCa ? [await readRootCert(conn)] : undefined;
+  const caCerts = verify && ownCa ? [readRootCert(conn)] : undefined;
   if (conn.socketDir) {
     if (required) {
       throw sslUnavailable(conn, "SSL is not available over a Unix-domain socket");
     }
     const path = `${conn.socketDir}/.s.PGSQL.${conn.port}`;
-    return fromConn(await Deno.connect({ transport: "unix", path }), false);
+    return fromConn(await Deno.connect({ transport: "unix", path }));
   }
   const raw = await Deno.connect({ hostname: conn.host, port: conn.port, signal });
   raw.setKeepAlive(true);
-  if (conn.sslmode === "disable") return fromConn(raw, false);
+  if (conn.sslmode === "disable") return fromConn(raw);
   const stop = () => closeQuietly(raw);
   signal.addEventListener("abort", stop, { once: true });
   try {
     await writeAll(raw, sslRequest());
     const answer = await readByte(raw);
-    if (answer === "N" && !required) return fromConn(raw, false);
+    if (answer === "N" && !required) return fromConn(raw);
     if (answer === "N") {
       throw sslUnavailable(conn, "the server does not support SSL (it answered N to SSLRequest)");
     }
@@ -77,20 +75,6 @@ export async function openTransport(
     signal.removeEventListener("abort", stop);
   }
   return await upgrade(raw, conn, { verify, signal, caCerts });
-}
-
-/** The `sslrootcert` file's PEM text; throws `BAD_DATABASE_URL` when it cannot be read. */
-async function readRootCert(conn: ConnectionOptions): Promise<string> {
-  try {
-    return await Deno.readTextFile(conn.sslRootCert!);
-  } catch (err) {
-    throw new StrataError(
-      "BAD_DATABASE_URL",
-      `Cannot read sslrootcert "${conn.sslRootCert}" for ${conn.display}: ` +
-        ((err as Error)?.message ?? String(err)),
-      { hint: "Give the path of the CA certificate (PEM) that signed the server's certificate" },
-    );
-  }
 }
 
 async function upgrade(
@@ -108,7 +92,7 @@ async function upgrade(
       unsafelyDisableHostnameVerification: !options.verify,
     });
     await tls.handshake();
-    return fromConn(tls, true);
+    return fromConn(tls);
   } catch (err) {
     stop();
     const message = (err as Error)?.message ?? String(err);
@@ -158,9 +142,8 @@ export async function sendCancelRequest(
 }
 
 /** A Transport over a Deno connection. */
-function fromConn(c: Deno.Conn, encrypted: boolean): Transport {
+function fromConn(c: Deno.Conn): Transport {
   return {
-    encrypted,
     read: (buffer) => c.read(buffer),
     write: (bytes) => writeAll(c, bytes),
     close: () => closeQuietly(c),
