@@ -1,7 +1,8 @@
 /**
  * What every command receives from the CLI: output and environment (`Io`),
- * and the settings resolved once from flags and environment (`Config`).
- * Types only.
+ * and the settings resolved once from flags and environment (`Config`);
+ * and `tableContext`, the version table's settings as the store and the
+ * runner take them.
  *
  * @module
  */
@@ -9,6 +10,8 @@
 import type { Config } from "../core/config.ts";
 import type { FileEntry } from "../core/files.ts";
 import type { Db } from "../core/types.ts";
+import { STRATA_VERSION } from "../core/version.ts";
+import type { TableContext } from "../core/version_table.ts";
 
 /** Output and environment, as `cli.ts` hands them to commands. */
 export interface Io {
@@ -34,4 +37,9 @@ export interface CommandContext extends Config {
    * of connecting to the configured one; closing that `Db` leaves it open.
    */
   readonly connect?: () => Promise<Db>;
+}
+
+/** The version table of `ctx` and this strata's version, for the store, the runner and scripts. */
+export function tableContext(ctx: Pick<Config, "table">): TableContext {
+  return { table: ctx.table, strataVersion: STRATA_VERSION };
 }

@@ -18,15 +18,13 @@ import {
 import { StrataError } from "../core/errors.ts";
 import type { Snapshot } from "../core/snapshot_diff.ts";
 import { findStateProblems } from "../core/state.ts";
-import type { AppliedRow, Migration, Plan } from "../core/types.ts";
-import { STRATA_VERSION } from "../core/version.ts";
-import { runPlan } from "../db/runner.ts";
+import type { AppliedRow, Migration } from "../core/types.ts";
 import { takeSnapshot } from "../db/snapshot.ts";
-import { ensureTables, readState } from "../db/store.ts";
+import { readState } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { loadDir, planState } from "./load.ts";
 import type { DRIFT_CHECK_OPTIONS, OptionValues } from "./options.ts";
-import { withScratch } from "./scratch.ts";
+import { replayOn, withScratch } from "./scratch.ts";
 import { resolveConnection, withSession } from "./session.ts";
 
 /** What a drift check found, and on what. */
@@ -40,7 +38,7 @@ export interface DriftResult extends DriftReport {
 export type DriftOptions = OptionValues<typeof DRIFT_CHECK_OPTIONS>;
 
 /** The file of ignore patterns in the migrations directory. */
-export const IGNORE_FILE = ".strata-drift-ignore";
+const IGNORE_FILE = ".strata-drift-ignore";
 
 /** Print every difference; exit 0 when the live schema is what the migrations make, 4 when not. */
 export async function runDrift(ctx: CommandContext, options: DriftOptions): Promise<number> {
@@ -70,8 +68,18 @@ export async function checkDrift(
   const { rows, edited } = planState(migrations, live.rows);
   const applied = appliedInOrder(migrations, rows, edited);
   const replay = await withScratch(ctx, options["scratch-url"], async ({ db, display }) => {
-    await ensureTables(db, { table: ctx.table, strataVersion: STRATA_VERSION });
-    const failures = await replayAll(ctx, db, applied);
+    // A migration the scratch database cannot build is reported as not compared, never drift.
+    const failures: ReplayFailure[] = [];
+    await replayOn(ctx, db, {
+      migrations: applied,
+      onFailure: (m, err) =>
+        failures.push({
+          version: m.versionText,
+          file: m.upFileName,
+          error: err.message,
+          sql: m.up.text,
+        }),
+    });
     return { display, failures, snapshot: await takeSnapshot(db, ctx.table, { privileges }) };
   });
   const report = compareSchemas(live.snapshot, replay.snapshot as Snapshot, {
@@ -106,39 +114,6 @@ function appliedInOrder(
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   return [...rows].sort((a, b) => a.appliedOrder - b.appliedOrder)
     .map((r) => byVersion.get(r.version)!);
-}
-
-async function replayAll(
-  ctx: CommandContext,
-  db: Parameters<typeof runPlan>[0],
-  applied: readonly Migration[],
-): Promise<ReplayFailure[]> {
-  const failures: ReplayFailure[] = [];
-  for (const m of applied) {
-    const plan: Plan = {
-      direction: "up",
-      steps: [{ kind: "up", migration: m }],
-      from: null,
-      to: null,
-    };
-    try {
-      await runPlan(db, plan, {
-        table: ctx.table,
-        strataVersion: STRATA_VERSION,
-        dir: ctx.dir,
-        lockRetries: 0,
-      });
-    } catch (err) {
-      if (!(err instanceof StrataError)) throw err;
-      failures.push({
-        version: m.versionText,
-        file: m.upFileName,
-        error: err.message,
-        sql: m.up.text,
-      });
-    }
-  }
-  return failures;
 }
 
 function ignorePatterns(ctx: CommandContext, flag: string | undefined): string[] {

@@ -13,19 +13,16 @@ import { StrataError } from "../core/errors.ts";
 import { parseMigrationFile } from "../core/files.ts";
 import { diffSnapshots, type Snapshot } from "../core/snapshot_diff.ts";
 import { normalizeSnapshot } from "../core/snapshot_normalize.ts";
-import type { Migration, Plan } from "../core/types.ts";
-import { STRATA_VERSION } from "../core/version.ts";
+import type { Migration } from "../core/types.ts";
 import { dumpDatabase } from "../db/dump.ts";
-import { runPlan } from "../db/runner.ts";
 import { takeSnapshot } from "../db/snapshot.ts";
-import { ensureTables } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { loadDir } from "./load.ts";
 import type { OptionValues, SQUASH_OPTIONS } from "./options.ts";
-import { type Scratch, withScratch } from "./scratch.ts";
+import { replayOn, type Scratch, withScratch } from "./scratch.ts";
 
 /** The folder, inside the migrations directory, that receives the squashed pairs. */
-export const SQUASHED_DIR = "squashed";
+const SQUASHED_DIR = "squashed";
 
 /** Write (or, with `--dry-run`, print) the baseline; exit 0, or throw `SQUASH_MISMATCH`. */
 export async function runSquash(
@@ -103,19 +100,7 @@ async function replay(
   { snapshot: Snapshot; display: string; dump?: Awaited<ReturnType<typeof dumpDatabase>> }
 > {
   return await withScratch(ctx, url, async (scratch: Scratch) => {
-    await ensureTables(scratch.db, { table: ctx.table, strataVersion: STRATA_VERSION });
-    const plan: Plan = {
-      direction: "up",
-      steps: migrations.map((migration) => ({ kind: "up", migration })),
-      from: null,
-      to: null,
-    };
-    await runPlan(scratch.db, plan, {
-      table: ctx.table,
-      strataVersion: STRATA_VERSION,
-      dir: ctx.dir,
-      lockRetries: 0,
-    });
+    await replayOn(ctx, scratch.db, { migrations });
     const snapshot = await takeSnapshot(scratch.db, ctx.table, { data: true });
     const dump = options.dump
       ? await dumpDatabase(scratch.db, scratch.target, ctx.table)
