@@ -25,8 +25,8 @@ export type {
   MigrationText,
   SourceOptions,
   VerifyOptions,
-  VerifyResult,
 } from "./lib/commands/library.ts";
 export type { StatusReport } from "./lib/commands/status.ts";
+export type { VerifyReport } from "./lib/commands/verify_report.ts";
 export { StrataError } from "./lib/core/errors.ts";
 export type { ErrorCode, PartialResult } from "./lib/core/errors.ts";

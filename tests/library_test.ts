@@ -14,8 +14,9 @@ import {
   status,
   StrataError,
   verify,
+  type VerifyReport,
 } from "../mod.ts";
-import { serverTest } from "./_helpers.ts";
+import { runCli, serverTest } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;
 
@@ -101,6 +102,26 @@ Deno.test("verify() returns the verify document for in-memory migrations", async
   assert.equal(bad.ok, false);
   assert.equal(bad.migrations[1].status, "differs");
   assert.match(bad.migrations[1].differences.join("\n"), /users\.note/);
+  const upFails: MigrationText[] = [
+    { name: "0001_bad.up.sql", sql: "CREATE TABLE t (id int);\nSELEC 1;" },
+    { name: "0001_bad.down.sql", sql: "DROP TABLE t;" },
+    { name: "0002_users.up.sql", sql: APP_MIGRATIONS[0].sql },
+    { name: "0002_users.down.sql", sql: APP_MIGRATIONS[1].sql },
+  ];
+  const stopped: VerifyReport = await verify({ migrations: upFails });
+  const statuses: VerifyReport["migrations"][number]["status"][] = ["up-failed", "not-verified"];
+  assert.deepEqual(stopped.migrations.map((m) => m.status), statuses);
+  assert.equal(stopped.ok, false);
+  assert.equal(stopped.final, null);
+  assert.equal(stopped.restarts, 0);
+});
+
+Deno.test("verify() returns exactly the document verify --json prints", async () => {
+  const lib = await verify({ dir: EXAMPLES });
+  const cli = await runCli(["--dir", EXAMPLES, "--json", "verify"]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.deepEqual(lib, JSON.parse(cli.stdout));
+  assert.deepEqual(Object.keys(lib), ["scratch", "ok", "migrations", "final", "restarts"]);
 });
 
 Deno.test("the library throws StrataError with the CLI's codes and changes nothing", async () => {

@@ -2,7 +2,7 @@
  * The library API (`mod.ts`): `migrate`, `downgrade`, `status`, `verify` and
  * `dryRun`, each taking one options object and returning plain data. They
  * run the functions the CLI runs (`migrateDatabase`, `migrateScript`,
- * `collectStatus`, `runVerify`) on a context built from the options instead
+ * `collectStatus`, `verifyMigrations`) on a context built from the options instead
  * of flags: no output is printed, nothing exits, and failures are thrown as
  * `StrataError` with the CLI's codes.
  *
@@ -19,6 +19,7 @@ import type { CommandContext } from "./context.ts";
 import { migrateDatabase, type MigrateRequest, migrateScript } from "./migrate.ts";
 import { DOWNGRADE_OPTIONS, pickOptions, UPGRADE_OPTIONS } from "./options.ts";
 import type { StatusReport } from "./status.ts";
+import type { VerifyReport } from "./verify_report.ts";
 
 /** One migration file given in memory: its name as in a directory, and its SQL. */
 export interface MigrationText {
@@ -137,38 +138,10 @@ export async function dryRun(options: DryRunOptions): Promise<{ readonly script:
  * CLI's `verify --json` document (`ok` false when a down leaves a
  * difference or fails). Throws `StrataError` when it cannot run at all.
  */
-export async function verify(options: VerifyOptions): Promise<VerifyResult> {
-  const { runVerify } = await import("./verify.ts");
-  let out = "";
-  const ctx = contextFor(options, "verify", { needsDatabase: false, json: true });
-  const quiet = { ...ctx, io: { ...ctx.io, stdout: (t: string) => void (out += t) } };
-  await runVerify(quiet, { "scratch-url": options.scratchUrl });
-  return JSON.parse(out) as VerifyResult;
-}
-
-/** `verify`'s result (README: the `verify --json` document). */
-export interface VerifyResult {
-  readonly scratch: string;
-  readonly ok: boolean;
-  readonly migrations: readonly {
-    readonly version: string;
-    readonly name: string;
-    readonly status:
-      | "ok"
-      | "differs"
-      | "down-failed"
-      | "up-failed"
-      | "reup-failed"
-      | "irreversible";
-    readonly differences: readonly string[];
-    readonly error: string | null;
-  }[];
-  /** `downgrade base` (or to the last irreversible one) and `upgrade head`; null when skipped. */
-  readonly final: {
-    readonly ok: boolean;
-    readonly error: string | null;
-    readonly stoppedAt: string | null;
-  } | null;
+export async function verify(options: VerifyOptions): Promise<VerifyReport> {
+  const { verifyMigrations } = await import("./verify.ts");
+  const ctx = contextFor(options, "verify", { needsDatabase: false });
+  return await verifyMigrations(ctx, { "scratch-url": options.scratchUrl });
 }
 
 async function runMigration(
@@ -218,7 +191,7 @@ function requestFor(
 function contextFor(
   options: DatabaseOptions,
   call: string,
-  how: { needsDatabase?: boolean; json?: boolean } = {},
+  how: { needsDatabase?: boolean } = {},
 ): CommandContext {
   checkSource(options, call);
   if ((how.needsDatabase ?? true) && !options.databaseUrl && !options.database) {
@@ -236,7 +209,7 @@ function contextFor(
     connectWaitMs: 0,
     databaseUrl: database ? undefined : options.databaseUrl,
     cacheDir: cacheDirFrom(processEnv),
-    json: how.json === true,
+    json: false,
     allowEmpty: options.allowEmpty === true,
     color: false,
     stderrIsTty: false,

@@ -13,16 +13,19 @@
 import { StrataError } from "../core/errors.ts";
 import { describePartial } from "../core/failure.ts";
 import { diffSnapshots } from "../core/snapshot_diff.ts";
-import type { Db, Migration, Plan } from "../core/types.ts";
-import { STRATA_VERSION } from "../core/version.ts";
+import type { Db, Migration } from "../core/types.ts";
 import { runPlan } from "../db/runner.ts";
 import { takeSnapshot } from "../db/snapshot.ts";
-import { ensureTables } from "../db/store.ts";
 import type { CommandContext } from "./context.ts";
 import { loadDir } from "./load.ts";
 import type { OptionValues, VERIFY_OPTIONS } from "./options.ts";
-import { withScratch } from "./scratch.ts";
-import { printVerifyReport, type RoundTrip, type VerifyEntry } from "./verify_report.ts";
+import { planOf, replayOn, scratchRunOptions, withScratch } from "./scratch.ts";
+import {
+  printVerifyReport,
+  type RoundTrip,
+  type VerifyEntry,
+  type VerifyReport,
+} from "./verify_report.ts";
 
 /** Where a scratch database's run ended: the next migration to check, or done. */
 interface Segment {
@@ -32,11 +35,24 @@ interface Segment {
   readonly final: RoundTrip | null;
 }
 
-/** Exit 0 when every down restores the schema, 4 otherwise. */
+/** Print what `verifyMigrations` found; exit 0 when every down restores the schema, 4 otherwise. */
 export async function runVerify(
   ctx: CommandContext,
   options: OptionValues<typeof VERIFY_OPTIONS>,
 ): Promise<number> {
+  return printVerifyReport(ctx, await verifyMigrations(ctx, options));
+}
+
+/**
+ * Verify every migration on scratch databases made from `--scratch-url`.
+ * A defect is a finding in the report (`ok` false), never thrown; throws
+ * `StrataError` only when the run cannot happen (the migrations cannot be
+ * loaded, the scratch database cannot be made).
+ */
+export async function verifyMigrations(
+  ctx: CommandContext,
+  options: OptionValues<typeof VERIFY_OPTIONS>,
+): Promise<VerifyReport> {
   const migrations = await loadDir(ctx);
   const results: VerifyEntry[] = [];
   let start: number | null = 0;
@@ -48,15 +64,16 @@ export async function runVerify(
     restarts++;
     const segment = await withScratch(ctx, options["scratch-url"], async ({ db, display }) => {
       scratch = display;
-      await ensureTables(db, { table: ctx.table, strataVersion: STRATA_VERSION });
-      for (const m of migrations.slice(0, from)) await step(ctx, db, m, "up");
+      await replayOn(ctx, db, { migrations: migrations.slice(0, from) });
       return await verifyFrom(ctx, db, { migrations, from, clean: results.length === 0 });
     });
     results.push(...segment.results);
     final = segment.final;
     start = segment.next;
   }
-  return printVerifyReport(ctx, { scratch, results, final, restarts });
+  const ok = results.every((x) => x.status === "ok" || x.status === "irreversible") &&
+    (final?.ok ?? false);
+  return { scratch, ok, migrations: results, final, restarts };
 }
 
 /**
@@ -132,27 +149,14 @@ async function roundTrip(
     ? migrations[migrations.length - reversible.length - 1].versionText
     : null;
   const error = await attempt(async () => {
-    await runPlan(db, planOf("down", reversible), runOptions(ctx));
-    await runPlan(db, planOf("up", [...reversible].reverse()), runOptions(ctx));
+    await runPlan(db, planOf("down", reversible), scratchRunOptions(ctx));
+    await runPlan(db, planOf("up", [...reversible].reverse()), scratchRunOptions(ctx));
   });
   return { ok: error === null, error, stoppedAt };
 }
 
-function planOf(kind: "up" | "down", migrations: readonly Migration[]): Plan {
-  return {
-    direction: kind,
-    steps: migrations.map((migration) => ({ kind, migration })),
-    from: null,
-    to: null,
-  };
-}
-
-function runOptions(ctx: CommandContext) {
-  return { table: ctx.table, strataVersion: STRATA_VERSION, dir: ctx.dir, lockRetries: 0 };
-}
-
 async function step(ctx: CommandContext, db: Db, m: Migration, kind: "up" | "down"): Promise<void> {
-  await runPlan(db, planOf(kind, [m]), runOptions(ctx));
+  await runPlan(db, planOf(kind, [m]), scratchRunOptions(ctx));
 }
 
 async function attempt(fn: () => Promise<void>): Promise<string | null> {

@@ -1,7 +1,8 @@
 /**
- * What `verify` prints: one line per migration (ok, skip, FAIL with its
- * differences or error), the final round trip, and a summary; or the
- * `--json` document.
+ * What `verify` finds and prints: the report (`VerifyReport`, which is also
+ * the `--json` document and the library's result), printed as one line per
+ * migration (ok, skip, FAIL with its differences or error), the final round
+ * trip, and a summary.
  *
  * @module
  */
@@ -35,10 +36,17 @@ export interface RoundTrip {
   readonly stoppedAt: string | null;
 }
 
-/** Everything a verify run found. */
+/**
+ * Everything a verify run found: the `verify --json` document as printed,
+ * and what the library's `verify()` returns.
+ */
 export interface VerifyReport {
+  /** The scratch database: `pglite:memory`, or the server (redacted) and the database made there. */
   readonly scratch: string;
-  readonly results: readonly VerifyEntry[];
+  /** Every migration ok or irreversible, and the final round trip ok too. */
+  readonly ok: boolean;
+  readonly migrations: readonly VerifyEntry[];
+  /** `downgrade base` (or to the last irreversible one) and `upgrade head`; null when not run. */
   readonly final: RoundTrip | null;
   /** How many times the scratch database was rebuilt to go on after a defect. */
   readonly restarts: number;
@@ -58,27 +66,13 @@ function indent(text: string): string {
   return text.split("\n").map((l) => `        ${l}\n`).join("");
 }
 
-/** Whether the run passed: every step ok or skipped, and the round trip too. */
-export function verifyPassed(r: VerifyReport): boolean {
-  return r.results.every((x) => x.status === "ok" || x.status === "irreversible") &&
-    (r.final?.ok ?? false);
-}
-
-/** Print the report; returns the exit code (0 passed, 4 not). */
+/** Print the report (the document itself under `--json`); returns the exit code (0 ok, 4 not). */
 export function printVerifyReport(ctx: CommandContext, r: VerifyReport): number {
-  const ok = verifyPassed(r);
   if (ctx.json) {
-    const doc = {
-      scratch: r.scratch,
-      ok,
-      migrations: r.results,
-      final: r.final,
-      restarts: r.restarts,
-    };
-    ctx.io.stdout(JSON.stringify(doc) + "\n");
-    return ok ? 0 : 4;
+    ctx.io.stdout(JSON.stringify(r) + "\n");
+    return r.ok ? 0 : 4;
   }
-  for (const x of r.results) {
+  for (const x of r.migrations) {
     const mark = x.status === "ok"
       ? paint("ok  ", "green", ctx.color)
       : x.status === "irreversible" || x.status === "not-verified"
@@ -96,16 +90,16 @@ export function printVerifyReport(ctx: CommandContext, r: VerifyReport): number 
     if (r.final.error) ctx.io.stdout(indent(r.final.error));
   }
   ctx.io.stdout(summary(r) + "\n");
-  return ok ? 0 : 4;
+  return r.ok ? 0 : 4;
 }
 
 function summary(r: VerifyReport): string {
   const count = (pred: (s: VerifyStatus) => boolean) =>
-    r.results.filter((x) => pred(x.status)).length;
+    r.migrations.filter((x) => pred(x.status)).length;
   const failed = count((s) => s !== "ok" && s !== "irreversible" && s !== "not-verified");
   const skipped = count((s) => s === "irreversible");
   const unverified = count((s) => s === "not-verified");
-  return `verify: ${r.results.length} migrations, ${count((s) => s === "ok")} ok, ` +
+  return `verify: ${r.migrations.length} migrations, ${count((s) => s === "ok")} ok, ` +
     `${failed} failed, ${skipped} skipped (irreversible)` +
     (unverified ? `, ${unverified} not verified` : "") + ` on ${r.scratch}`;
 }
