@@ -87,9 +87,6 @@ export const GLOBAL_OPTIONS = {
   "version": { type: "boolean", short: "V", help: "print strata's version" },
 } as const satisfies OptionTable;
 
-/** The global option values. */
-export type GlobalValues = OptionValues<typeof GLOBAL_OPTIONS>;
-
 /** Options of the commands that run migrations. */
 export const RUN_OPTIONS = {
   "single-transaction": {

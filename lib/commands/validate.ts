@@ -17,7 +17,7 @@ import type { OptionValues, VALIDATE_OPTIONS } from "./options.ts";
 /** Exit 0 when all is well, 2 for file problems, 4 when the database disagrees. */
 export async function runValidate(
   ctx: CommandContext,
-  options: OptionValues<typeof VALIDATE_OPTIONS> = { format: undefined },
+  options: OptionValues<typeof VALIDATE_OPTIONS>,
 ): Promise<number> {
   const github = parseFormat(options.format, ctx.json);
   const { migrations, warnings, problems } = await loadMigrations(readEntries(ctx));
