@@ -12,12 +12,15 @@ WORKDIR /src
 COPY deno.json deno.lock main.ts ./
 COPY lib ./lib
 COPY scripts/compile.ts scripts/bundle.ts scripts/strata_command.ts ./scripts/
+
+# Only the bundle image builds the bundle; the default (binary) image never runs this stage.
+FROM build AS build-bundle
 RUN deno task bundle
 
 # strata as one JavaScript file on the official Deno image, for hosts where `deno compile`
 # cannot get its runtime. PGlite (pglite: URLs) is fetched from npm on first use.
 FROM denoland/deno:2.9.6 AS bundle
-COPY --from=build /src/dist/strata.js /opt/strata/strata.js
+COPY --from=build-bundle /src/dist/strata.js /opt/strata/strata.js
 ENV STRATA_DIR=/migrations
 WORKDIR /migrations
 USER deno

@@ -58,6 +58,22 @@ Deno.test("the Dockerfile copies no migrations into the image, only the program"
   }
 });
 
+/** The stages `name` is built from (its FROM and COPY --from stages), itself included. */
+function stagesOf(name: string): string[] {
+  const names = instructions.filter((l) => l.startsWith("FROM ")).map((l) => l.split(/\s+/).at(-1));
+  const lines = stage(name);
+  const sources = [lines[0].split(/\s+/)[1], ...lines.map((l) => l.match(/--from=(\S+)/)?.[1])];
+  const parents = sources.filter((s): s is string => s !== undefined && names.includes(s));
+  return [name, ...parents.flatMap(stagesOf)];
+}
+
+Deno.test("the Dockerfile bundles only for the bundle image, never for the default one", () => {
+  const runsBundle = (name: string) => stage(name).some((l) => /^RUN deno task bundle$/.test(l));
+  assert.deepEqual(stagesOf("binary").filter(runsBundle), [], "the binary's stages");
+  assert.ok(stagesOf("binary").some((s) => stage(s).includes("RUN deno task compile")));
+  assert.equal(stagesOf("bundle").filter(runsBundle).length, 1, "the bundle's stages");
+});
+
 Deno.test(".dockerignore keeps the demo database and the demo migrations out of the context", () => {
   for (
     const path of [
