@@ -1,6 +1,8 @@
 /**
  * `deno task compile`: build the single executable `dist/strata` with
- * `deno compile`, with the smallest permission set that works.
+ * `deno compile`, with exactly the permissions and V8 flags of
+ * `deno task strata` (read from deno.json, as `deno task install` and the
+ * bundle do, so the three cannot drift apart).
  *
  *   deno task compile                        # this platform -> dist/strata
  *   deno task compile --target x86_64-apple-darwin --output dist/strata-x86_64-apple-darwin
@@ -14,6 +16,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { strataRunFlags } from "./strata_command.ts";
 
 const RELEASE_TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -22,30 +25,23 @@ const RELEASE_TARGETS = [
   "aarch64-apple-darwin",
 ];
 
-// What strata needs at run time, and no more: read migrations and URL files, write
-// `new` files and pglite:PATH data, read its environment, connect to servers.
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net",
-  // Only Alembic's offline mode (strata import --from alembic) and pg_dump (strata squash).
-  "--allow-run=alembic,pg_dump",
-];
-
 const ROOT = new URL("../", import.meta.url).pathname;
 
-/** Build one executable; returns an error text, or null when it was built and checked. */
-export async function compile(
-  options: { target?: string; output: string },
-): Promise<string | null> {
-  const args = [
+/** What to build: for `target` (default this platform), into `output`. */
+export interface CompileOptions {
+  readonly target?: string;
+  readonly output: string;
+}
+
+/**
+ * The `deno compile` arguments: the flags of `deno task strata` (its
+ * permissions, which the executable keeps, and its V8 flags), then the
+ * drivers to include, the output and the target.
+ */
+export function compileArgs(options: CompileOptions): string[] {
+  return [
     "compile",
-    "--quiet",
-    ...PERMISSIONS,
-    // A 2 MiB young generation: ~12 MiB less peak memory applying 1000 migrations,
-    // no measurable cost in time (BENCHMARKS.md).
-    "--v8-flags=--max-semi-space-size=2",
+    ...strataRunFlags(),
     // Loaded with import() only when used; named so the binary holds every driver: the wire
     // driver (and its node:tls path for unverified TLS), postgres.js, PGlite.
     "--include",
@@ -61,8 +57,12 @@ export async function compile(
     ...(options.target ? ["--target", options.target] : []),
     `${ROOT}main.ts`,
   ];
+}
+
+/** Build one executable; returns an error text, or null when it was built and checked. */
+export async function compile(options: CompileOptions): Promise<string | null> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args,
+    args: compileArgs(options),
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
