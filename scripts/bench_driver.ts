@@ -14,6 +14,11 @@
 
 // No static imports: the child must load nothing but what its variant names (node:util
 // would start part of Deno's node layer and hide some of postgres.js's cost).
+//
+// The `+node:util` variants load node:util first, as strata's CLI did while it parsed its
+// arguments with node:util's parseArgs. lib/cli/argv.ts replaced that, and no node: module
+// is on the start-up path now (tests/lint_cli_test.ts checks it): the plain `:floor`
+// variants are what strata pays; the `+node:util` ones show the node layer's share.
 
 const VARIANTS = [
   "empty",
@@ -29,7 +34,7 @@ type Variant = typeof VARIANTS[number];
 
 /**
  * The child: import the driver and, for a floor variant, connect, SELECT 1,
- * close. `+node:util` first loads node:util, as strata's CLI always does.
+ * close. `+node:util` first loads node:util (as strata's CLI once did).
  */
 async function runChild(variant: Variant): Promise<void> {
   if (variant === "empty") return;
@@ -47,23 +52,14 @@ async function runChild(variant: Variant): Promise<void> {
   }
 }
 
-// The permissions and flags of `deno task strata`, so the floor is the one strata pays.
-const CHILD_FLAGS = [
-  "run",
-  "--quiet",
-  "--no-check",
-  "--v8-flags=--max-semi-space-size=2",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net",
-];
-
-async function timeChild(variant: Variant, env: Record<string, string>): Promise<number> {
+async function timeChild(
+  variant: Variant,
+  run: { flags: readonly string[]; env: Record<string, string> },
+): Promise<number> {
   const started = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [...CHILD_FLAGS, new URL(import.meta.url).pathname, "--child", variant],
-    env,
+    args: ["run", ...run.flags, new URL(import.meta.url).pathname, "--child", variant],
+    env: run.env,
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -82,12 +78,14 @@ function median(xs: readonly number[]): number {
 
 async function runParent(runs: number, warmups: number): Promise<void> {
   const { parseDatabaseUrl } = await import("../lib/core/database_url.ts");
+  // The permissions and flags of `deno task strata`, so the floor is the one strata pays.
+  const flags = (await import("./strata_command.ts")).strataRunFlags();
   const url = Deno.env.get("STRATA_BENCH_URL") ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const env = { STRATA_BENCH_CONN: JSON.stringify(parseDatabaseUrl(url, "STRATA_BENCH_URL")) };
   const times = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   for (let round = 0; round < warmups + runs; round++) {
     for (const variant of VARIANTS) {
-      const ms = await timeChild(variant, env);
+      const ms = await timeChild(variant, { flags, env });
       if (round >= warmups) times.get(variant)!.push(ms);
     }
   }
@@ -112,7 +110,9 @@ async function runParent(runs: number, warmups: number): Promise<void> {
       `(saves ${saved(pg - empty, wire - empty)})`,
   );
   console.log(
-    `with node:util loaded first (as strata's CLI does): ratio ${(wireCli / pgCli).toFixed(2)} ` +
+    `with node:util loaded first (as strata's CLI did before lib/cli/argv.ts): ratio ${
+      (wireCli / pgCli).toFixed(2)
+    } ` +
       `(saves ${saved(pgCli, wireCli)}), ${fmt(pgCli - wireCli)} less`,
   );
   console.log(
