@@ -235,3 +235,45 @@ serverTest("upgrade --check-drift refuses before the lock when the schema drifte
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+serverTest("drift refuses a version table it cannot replay, and changes nothing", async (db) => {
+  const dir = await tempMigrations({
+    "1_t.up.sql": "CREATE TABLE t (id int);",
+    "2_u.up.sql": "CREATE TABLE u (id int);",
+  });
+  const state = async () =>
+    JSON.stringify({
+      rows: await db.sql`SELECT * FROM strata_migrations ORDER BY version`,
+      log: await db.sql`SELECT * FROM strata_migrations_log ORDER BY id`,
+      tables: await db.sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+    });
+  const refused =
+    /^error\[(\w+)\]: Cannot replay the applied migrations: the version table cannot be replayed as it stands\n/;
+  try {
+    assert.equal((await cli(db, ["--dir", dir, "upgrade"])).code, 0);
+    // What a run killed inside 2_u leaves behind.
+    await db.sql`UPDATE strata_migrations SET state = 'started', statement_index = 0
+      WHERE version = 2`;
+    const interrupted = await state();
+    const r = await cli(db, ["--dir", dir, "drift"]);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr.match(refused)?.[1], "INTERRUPTED_MIGRATION", r.stderr);
+    assert.match(r.stderr, /"2_u\.up\.sql" was interrupted while being applied/);
+    assert.match(r.stderr, /hint: Resolve it first \(restore the files, or record the truth/);
+    assert.equal(await state(), interrupted);
+
+    await db.sql`UPDATE strata_migrations SET state = 'applied', statement_index = NULL
+      WHERE version = 2`;
+    await Deno.remove(`${dir}/2_u.up.sql`);
+    const gone = await state();
+    const missing = await cli(db, ["--dir", dir, "drift"]);
+    assert.equal(missing.code, 4, missing.stdout + missing.stderr);
+    assert.equal(missing.stdout, "");
+    assert.equal(missing.stderr.match(refused)?.[1], "DRIFT", missing.stderr);
+    assert.match(missing.stderr, /^ {2}version 2 \(u\) is applied but its file is gone$/m);
+    assert.equal(await state(), gone);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -125,10 +125,22 @@ Deno.test("verify() returns exactly the document verify --json prints", async ()
 });
 
 Deno.test("the library throws StrataError with the CLI's codes and changes nothing", async () => {
-  await assert.rejects(
-    () => migrate({ dir: EXAMPLES }),
-    (e) => (e as StrataError).code === "USAGE",
-  );
+  // No database given: a USAGE error naming the call, never a fallback to DATABASE_URL.
+  const calls = [
+    ["migrate", () => migrate({ dir: EXAMPLES, env: { DATABASE_URL: "pglite:memory" } })],
+    ["downgrade", () => downgrade({ dir: EXAMPLES, target: "base" })],
+    ["status", () => status({ dir: EXAMPLES })],
+    ["dryRun", () => dryRun({ dir: EXAMPLES })],
+  ] as const;
+  for (const [call, fn] of calls) {
+    await assert.rejects(fn, (e) => {
+      assert.ok(e instanceof StrataError, String(e));
+      assert.equal(e.code, "USAGE");
+      assert.equal(e.message, `Cannot ${call}: no database given`);
+      assert.match(e.hint ?? "", /Pass databaseUrl .* or database \(a PGlite instance\)/);
+      return true;
+    });
+  }
   await assert.rejects(
     () => migrate({ databaseUrl: "pglite:memory", migrations: [] }),
     (e) => e instanceof StrataError && e.code === "NO_MIGRATIONS",
@@ -164,6 +176,33 @@ Deno.test("the library throws StrataError with the CLI's codes and changes nothi
       "SELECT string_agg(tablename, ',' ORDER BY tablename) AS n FROM pg_tables WHERE schemaname = 'public'",
     );
     assert.equal(tables.rows[0].n, "strata_migrations,strata_migrations_log,users");
+  } finally {
+    await pg.close();
+  }
+});
+
+Deno.test("every call refuses both dir and migrations with USAGE, touching no database", async () => {
+  const pg = new PGlite();
+  try {
+    const both = { dir: EXAMPLES, migrations: APP_MIGRATIONS };
+    const calls = [
+      ["migrate", () => migrate({ ...both, database: pg })],
+      ["downgrade", () => downgrade({ ...both, database: pg, target: "base" })],
+      ["status", () => status({ ...both, database: pg })],
+      ["dryRun", () => dryRun({ ...both, database: pg })],
+      ["verify", () => verify(both)],
+    ] as const;
+    for (const [call, fn] of calls) {
+      await assert.rejects(fn, (e) => {
+        assert.ok(e instanceof StrataError, String(e));
+        assert.equal(e.code, "USAGE");
+        assert.equal(e.message, `Cannot ${call}: both dir and migrations given`);
+        assert.equal(e.hint, "Give the directory, or the migrations in memory, not both");
+        return true;
+      });
+    }
+    const tables = await pg.query("SELECT 1 FROM pg_tables WHERE schemaname = 'public'");
+    assert.deepEqual(tables.rows, [], "no version table, no migration");
   } finally {
     await pg.close();
   }

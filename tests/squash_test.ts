@@ -264,3 +264,70 @@ Deno.test("resolveBaseline() reads the squashed versions' rows as the baseline's
   assert.deepEqual(resolveBaseline(migrations, view.rows).replaced, [], "recorded: nothing to do");
   assert.throws(() => resolveBaseline(migrations, [row(1n, 1), row(3n, 2)]), /below the baseline/);
 });
+
+/** Every file under `dir`, with its text: to show that a refused squash changed nothing. */
+function treeOf(dir: string, prefix = ""): string[] {
+  return [...Deno.readDirSync(`${dir}${prefix}`)].flatMap((e) =>
+    e.isDirectory
+      ? treeOf(dir, `${prefix}/${e.name}`)
+      : [`${prefix}/${e.name}: ${Deno.readTextFileSync(`${dir}${prefix}/${e.name}`)}`]
+  ).sort();
+}
+
+Deno.test("squash refuses a missing or non-numeric --through with USAGE, and writes nothing", async () => {
+  const dir = await copyExamples();
+  try {
+    const before = treeOf(dir);
+    for (const [args, got] of [[[], ""], [["--through", "0004a"], "0004a"]] as const) {
+      const r = await cli(dir, null, ["squash", ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.equal(
+        r.stderr,
+        `error[USAGE]: Cannot squash: --through needs a version, got "${got}"\n` +
+          "hint: Say which migrations to squash, e.g. strata squash --through 0042\n",
+      );
+    }
+    assert.deepEqual(treeOf(dir), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("squash refuses a version that no migration has with UNKNOWN_TARGET", async () => {
+  const dir = await copyExamples();
+  try {
+    const before = treeOf(dir);
+    const r = await cli(dir, null, ["--json", "squash", "--through", "9"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, "");
+    const error = JSON.parse(r.stderr);
+    assert.equal(error.code, "UNKNOWN_TARGET");
+    assert.equal(error.exit, 2);
+    assert.equal(error.message, "Cannot squash through 9: no such version");
+    assert.equal(error.hint, "Known versions: 0001, 0002, 0003, 0004, 0005");
+    assert.deepEqual(treeOf(dir), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("squash refuses to overwrite a file already in squashed/ with FILE_EXISTS", async () => {
+  const dir = await copyExamples();
+  try {
+    await Deno.mkdir(`${dir}/squashed`);
+    await Deno.writeTextFile(`${dir}/squashed/0002_create_survey_points.down.sql`, "-- older\n");
+    const before = treeOf(dir);
+    const r = await cli(dir, null, ["squash", "--through", "0004"]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /^error\[FILE_EXISTS\]: Cannot squash: "squashed\/0002_create_survey_points\.down\.sql" already exists\n/,
+    );
+    assert.match(r.stderr, /move it away first; nothing was changed/);
+    assert.deepEqual(treeOf(dir), before, "no baseline, no move, no temporary file");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
