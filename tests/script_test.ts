@@ -59,7 +59,7 @@ Deno.test("renderStatementMark() marks statements at depth 0, not the first nor 
   });
   const marks = m.up.statements.map((_, k) => renderStatementMark(up(m), k, ctx) !== "");
   assert.deepEqual(marks, [false, true, false, false, true]);
-  assert.match(renderStatementMark(up(m), 1, ctx), /^BEGIN;\n.*statement_index = 1 /s);
+  assert.match(renderStatementMark(up(m), 1, ctx), /^BEGIN READ WRITE;\n.*statement_index = 1 /s);
 });
 
 Deno.test("renderPlanScript() puts a batch in one transaction recorded at its end", async () => {
