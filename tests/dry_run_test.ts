@@ -101,6 +101,29 @@ serverTest("upgrade --dry-run --from base | psql equals upgrade, for migrations/
   });
 });
 
+serverTest(
+  "a connected dry run prints the restore strata sends this server; psql applying it equals upgrade",
+  async (a) => {
+    await withTestDb(async (b) => {
+      const args = ["--dir", EXAMPLES, "upgrade"];
+      const connected = await runCli([...args, "--dry-run"], { env: { DATABASE_URL: b.url } });
+      assert.equal(connected.code, 0, connected.stderr);
+      const offline = await scriptOf([...args, "--dry-run", "--from", "base"]);
+      const restores = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
+      // After each of the 5 files: plain SETs when the server is known, the portable SELECT offline.
+      assert.equal(restores(connected.stdout, /RESET SESSION AUTHORIZATION;\nSET /g), 5);
+      assert.equal(
+        restores(offline, /RESET SESSION AUTHORIZATION;\nSELECT pg_catalog\.set_config/g),
+        5,
+      );
+      const r = await runCli(args, { env: { DATABASE_URL: a.url } });
+      assert.equal(r.code, 0, r.stderr);
+      await psql(b, connected.stdout);
+      assert.deepEqual(await snapshot(b.sql), await snapshot(a.sql));
+    });
+  },
+);
+
 serverTest("the dry-run invariant holds for 200 generated migrations, up and down", async (a) => {
   const dir = await tempMigrations(generated(200));
   try {

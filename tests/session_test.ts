@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { StrataError } from "../lib/core/errors.ts";
-import { acquireLock, lockKey, prepareSession, releaseLock } from "../lib/db/session.ts";
+import { RESTORE_SESSION, restoreSessionFor } from "../lib/core/session_sql.ts";
+import {
+  acquireLock,
+  lockKey,
+  prepareSession,
+  releaseLock,
+  sessionRestore,
+} from "../lib/db/session.ts";
 import { runCli, serverTest, withDb } from "./_helpers.ts";
 
 const table = { schema: "public", name: "strata_migrations" };
@@ -66,4 +73,54 @@ serverTest("the CLI session identifies itself as application_name strata", async
     );
     assert.equal(v, "0");
   });
+});
+
+/** Everything a file can change for the session that strata puts back, as one row of text. */
+const SESSION_STATE = `SELECT current_user::text || ' ' || session_user::text || ' ' ||
+  string_agg(name || '=' || setting, ' ' ORDER BY name) AS state
+  FROM pg_settings WHERE name IN ('idle_in_transaction_session_timeout',
+  'standard_conforming_strings', 'DateStyle', 'idle_session_timeout',
+  'client_connection_check_interval', 'search_path', 'statement_timeout', 'work_mem')`;
+
+/** What a hostile or careless file leaves behind: every setting strata relies on changed, a role. */
+const LEFT_BEHIND = `SET idle_in_transaction_session_timeout = '5s';
+  SELECT set_config('DateStyle', 'SQL, DMY', false);
+  SET idle_session_timeout = '7s'; SET client_connection_check_interval = '0';
+  SET search_path = evil; SET statement_timeout = '1h'; SET work_mem = '77kB';
+  SET SESSION AUTHORIZATION strata_test_restore_role;`;
+
+serverTest(
+  "the session restore for a known server puts back exactly what the portable one does",
+  async (t) => {
+    await t.sql.unsafe(`DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'strata_test_restore_role')
+    THEN CREATE ROLE strata_test_restore_role; END IF; END $$`);
+    await withDb(t.url, async (db) => {
+      assert.equal(sessionRestore(db), RESTORE_SESSION, "before prepareSession: the portable form");
+      await prepareSession(db, { writable: true });
+      const restore = sessionRestore(db);
+      assert.doesNotMatch(restore, /SELECT|set_config|CASE/, "plain SET statements only");
+      const [{ state: prepared }] = await db.query<{ state: string }>(SESSION_STATE);
+      for (const text of [restore, RESTORE_SESSION]) {
+        await db.runScript(LEFT_BEHIND);
+        const [{ state: changed }] = await db.query<{ state: string }>(SESSION_STATE);
+        assert.notEqual(changed, prepared, "the file changed the session");
+        await db.runScript(text);
+        const [{ state }] = await db.query<{ state: string }>(SESSION_STATE);
+        assert.equal(state, prepared, text);
+      }
+    });
+  },
+);
+
+Deno.test("restoreSessionFor() sets only what the server took", () => {
+  const all = restoreSessionFor({ s1: "0", s2: "on", s3: "ISO, MDY", s4: "0", s5: "2000" });
+  assert.match(all, /^RESET ALL;\nRESET SESSION AUTHORIZATION;\n/);
+  assert.match(
+    all,
+    /SET idle_session_timeout = '0';\nSET client_connection_check_interval = '2000';/,
+  );
+  const old = restoreSessionFor({ s1: "0", s2: "on", s3: "ISO, MDY", s4: null, s5: null });
+  assert.doesNotMatch(old, /idle_session_timeout|client_connection_check_interval/);
+  assert.match(old, /SET datestyle = 'ISO, MDY';\n$/);
 });

@@ -4,6 +4,7 @@ import {
   LOCK_HOLDERS,
   PREPARE_SESSION,
   RESTORE_SESSION,
+  restoreSessionFor,
   TRY_LOCK,
   UNLOCK,
 } from "../lib/core/session_sql.ts";
@@ -78,6 +79,10 @@ Deno.test("every row write and read strata renders is schema-qualified", async (
     ["log read", queryLog(ctx.table, 5).text],
     ["prepare", PREPARE_SESSION],
     ["restore", RESTORE_SESSION],
+    [
+      "restore for a server",
+      restoreSessionFor({ s1: "0", s2: "on", s3: "ISO", s4: "0", s5: "2000" }),
+    ],
     ["lock", TRY_LOCK],
     ["unlock", UNLOCK],
     ["holders", LOCK_HOLDERS],

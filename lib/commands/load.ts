@@ -14,6 +14,7 @@ import type { AppliedRow, Migration, Step } from "../core/types.ts";
 import { STRATA_VERSION } from "../core/version.ts";
 import { renderBaselineRecord } from "../core/version_rows.ts";
 import { readState, renderEnsureTables, type StoredState } from "../db/store.ts";
+import { sessionRestore } from "../db/session.ts";
 import { readMigrationDir } from "../fs/source.ts";
 import type { CommandContext } from "./context.ts";
 import { serverMajor, withSession } from "./session.ts";
@@ -141,6 +142,8 @@ export interface DryRunState extends CheckedState {
   readonly prepareTables: string;
   /** The server's major version, when the state was read from one. */
   readonly serverMajor?: number;
+  /** The session restore for that server (what a real run sends after each file). */
+  readonly restore?: string;
 }
 
 /**
@@ -178,6 +181,7 @@ export async function readDryRunState(
       ...state,
       prepareTables: (await renderEnsureTables(db, tables)) + record,
       serverMajor: serverMajor(db),
+      restore: sessionRestore(db),
     };
   });
 }

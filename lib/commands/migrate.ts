@@ -158,7 +158,7 @@ export async function migrateScript(ctx: CommandContext, request: MigrateRequest
   if (reveal) checkEnvSet(plan.steps);
   const title = `strata ${request.verb} ${targetText}: ${versionLabel(migrations, plan.from)} ` +
     `-> ${versionLabel(migrations, plan.to)} (${plan.steps.length} migrations)`;
-  return renderPlanScript(plan, scriptContext(ctx), {
+  return renderPlanScript(plan, { ...scriptContext(ctx), restore: state.restore }, {
     prepareTables: plan.steps.length > 0 ? prepareTables : "",
     singleTransaction: options["single-transaction"],
     title,

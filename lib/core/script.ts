@@ -5,7 +5,7 @@
  *
  * Every file starts from the same session state: after each file (and
  * between the files of one `--single-transaction` batch) the session is put
- * back as strata prepared it (`RESTORE_SESSION`), so the resulting schema
+ * back as strata prepared it (`ctx.restore`), so the resulting schema
  * does not depend on how migrations were batched.
  *
  * @module
@@ -27,7 +27,13 @@ import {
 } from "./version_rows.ts";
 
 /** What the rendering needs besides the step. */
-export type ScriptContext = TableContext;
+export interface ScriptContext extends TableContext {
+  /**
+   * What puts the session back after each file: the form for the server
+   * when it is known (`restoreSessionFor`), else `RESTORE_SESSION`.
+   */
+  readonly restore?: string;
+}
 
 /** A step's SQL split where the file's body sits, so error positions can be mapped. */
 export interface StepSql {
@@ -35,6 +41,11 @@ export interface StepSql {
   readonly body: string;
   /** strata's bookkeeping after the body; an error positioned here is strata's, not the file's. */
   readonly suffix: string;
+}
+
+/** The session restore of `ctx`. */
+export function restoreOf(ctx: ScriptContext): string {
+  return ctx.restore ?? RESTORE_SESSION;
 }
 
 /** `SET LOCAL` lines for a file's timeouts (empty when it sets none). */
@@ -74,19 +85,19 @@ export function renderTransactionalStep(
     return {
       prefix: renderSetLocal(file.header),
       body,
-      suffix: "\n;\n" + RESTORE_SESSION,
+      suffix: "\n;\n" + restoreOf(ctx),
     };
   }
   return {
     prefix: "BEGIN;\n" + renderSetLocal(file.header),
     body,
-    suffix: "\n;\n" + OWN_STATEMENTS + renderRecord(step, ctx) + "COMMIT;\n" + RESTORE_SESSION,
+    suffix: "\n;\n" + OWN_STATEMENTS + renderRecord(step, ctx) + "COMMIT;\n" + restoreOf(ctx),
   };
 }
 
 /** The end of a `--single-transaction` batch: every step recorded in one statement, COMMIT. */
 export function renderBatchEnd(steps: readonly Step[], ctx: ScriptContext): string {
-  return OWN_STATEMENTS + renderBatchRecord(steps, ctx) + "COMMIT;\n" + RESTORE_SESSION;
+  return OWN_STATEMENTS + renderBatchRecord(steps, ctx) + "COMMIT;\n" + restoreOf(ctx);
 }
 
 /** The file a step runs: the up file, or the down file of a down step. */
@@ -126,7 +137,7 @@ export function renderStatementSteps(step: Step, ctx: ScriptContext): string {
   file.statements.forEach((_s, k) => {
     out += renderStatementMark(step, k, ctx) + statementText(file, k) + "\n;\n";
   });
-  return out + RESTORE_SESSION + renderMarkFinished(step, null, ctx);
+  return out + restoreOf(ctx) + renderMarkFinished(step, null, ctx);
 }
 
 /** Options of a whole script. */

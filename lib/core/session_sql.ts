@@ -10,34 +10,51 @@
  */
 
 /**
- * The settings strata relies on, as select-list expressions: idle timeouts
- * off (a slow deploy must not lose its lock), standard_conforming_strings on
- * (strata's lexer and quoting assume it), DateStyle ISO (the drivers read
- * timestamps in ISO form; a role's or database's `SQL, DMY` would make them
- * unreadable), and on a Linux server with PostgreSQL 14+ a client connection
- * check so a killed strata frees its lock within seconds. The check is
- * refused by servers whose platform cannot report a closed socket (Windows;
- * macOS before 15), which would fail every connection, so it is only asked
- * of Linux servers.
+ * The settings strata relies on: idle timeouts off (a slow deploy must not
+ * lose its lock), standard_conforming_strings on (strata's lexer and quoting
+ * assume it), DateStyle ISO (the drivers read timestamps in ISO form; a
+ * role's or database's `SQL, DMY` would make them unreadable), and on a Linux
+ * server with PostgreSQL 14+ a client connection check so a killed strata
+ * frees its lock within seconds. The check is refused by servers whose
+ * platform cannot report a closed socket (Windows; macOS before 15), which
+ * would fail every connection, so it is only asked of Linux servers.
+ * `when`: the condition (SQL) under which a server has the setting.
  */
-const SETTINGS_EXPRESSIONS = [
-  "pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false)",
-  "pg_catalog.set_config('standard_conforming_strings', 'on', false)",
-  "pg_catalog.set_config('datestyle', 'ISO, MDY', false)",
-  `CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4
-                 OPERATOR(pg_catalog.>=) 140000
-            THEN pg_catalog.set_config('idle_session_timeout', '0', false)
-       END`,
-  `CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4
+const SETTINGS: ReadonlyArray<{ name: string; value: string; when?: string }> = [
+  { name: "idle_in_transaction_session_timeout", value: "0" },
+  { name: "standard_conforming_strings", value: "on" },
+  { name: "datestyle", value: "ISO, MDY" },
+  {
+    name: "idle_session_timeout",
+    value: "0",
+    when: `pg_catalog.current_setting('server_version_num')::pg_catalog.int4
+                 OPERATOR(pg_catalog.>=) 140000`,
+  },
+  {
+    name: "client_connection_check_interval",
+    value: "2000",
+    when: `pg_catalog.current_setting('server_version_num')::pg_catalog.int4
                  OPERATOR(pg_catalog.>=) 140000
              AND pg_catalog.strpos(pg_catalog.lower(pg_catalog.version()), 'linux')
-                 OPERATOR(pg_catalog.>) 0
-            THEN pg_catalog.set_config('client_connection_check_interval', '2000', false)
-       END`,
+                 OPERATOR(pg_catalog.>) 0`,
+  },
 ];
 
-/** The session settings strata relies on (`SETTINGS_EXPRESSIONS`), as one statement. */
+/** Each setting as a select-list expression: the new value, or NULL where the server lacks it. */
+const SETTINGS_EXPRESSIONS = SETTINGS.map(({ name, value, when }) => {
+  const set = `pg_catalog.set_config('${name}', '${value}', false)`;
+  return when === undefined ? set : `CASE WHEN ${when}
+            THEN ${set}
+       END`;
+});
+
+/**
+ * The session settings strata relies on, as one statement that any server
+ * accepts (the dry-run script's form: it cannot know the server).
+ */
 export const SESSION_SETTINGS = `SELECT ${SETTINGS_EXPRESSIONS.join(",\n       ")};\n`;
+
+const RESETS = "RESET ALL;\nRESET SESSION AUTHORIZATION;\n";
 
 /**
  * Put the session back as strata prepared it, after every migration file
@@ -46,9 +63,27 @@ export const SESSION_SETTINGS = `SELECT ${SETTINGS_EXPRESSIONS.join(",\n       "
  * SESSION AUTHORIZATION. Settings given at connection time (the URL's
  * `options`, the role's and database's defaults) are what RESET ALL returns
  * to. Not restored: temporary tables, prepared statements, LISTEN, cursors
- * held open.
+ * held open. This is the form for any server; `restoreSessionFor` is the one
+ * for a session whose server is known.
  */
-export const RESTORE_SESSION = "RESET ALL;\nRESET SESSION AUTHORIZATION;\n" + SESSION_SETTINGS;
+export const RESTORE_SESSION = RESETS + SESSION_SETTINGS;
+
+/**
+ * The restore for a session whose `PREPARE_SESSION` row is `applied` (its
+ * columns `s1`…: a setting's new value, or null where the server lacks it):
+ * plain SET statements instead of the portable SELECT. The same state, and
+ * the cheaper text (a SET is a utility statement: nothing to plan, no name to
+ * resolve), sent after every migration file.
+ */
+export function restoreSessionFor(applied: Readonly<Record<string, unknown>>): string {
+  let out = RESETS;
+  SETTINGS.forEach(({ name, value }, i) => {
+    if (applied[`s${i + 1}`] !== null && applied[`s${i + 1}`] !== undefined) {
+      out += `SET ${name} = '${value}';\n`;
+    }
+  });
+  return out;
+}
 
 /** The first query of a session: facts for the preflight, and strata's settings applied. */
 export const PREPARE_SESSION =

@@ -20,18 +20,19 @@ import {
   type Signal,
   stoppedBefore,
 } from "../core/failure.ts";
-import { RESTORE_SESSION } from "../core/session_sql.ts";
 import {
   renderBatchEnd,
   renderSessionTimeouts,
   renderStatementMark,
   renderTransactionalStep,
+  restoreOf,
   type ScriptContext,
   statementText,
   stepFile,
 } from "../core/script.ts";
 import type { Db, Plan, Step } from "../core/types.ts";
 import { renderFailureLog, renderMarkFinished, renderMarkStarted } from "../core/version_rows.ts";
+import { sessionRestore } from "./session.ts";
 
 /** Progress of a run, for output. */
 export type RunEvent =
@@ -68,7 +69,9 @@ export interface RunOptions extends ScriptContext {
  * `partial`), `BOOKKEEPING_FAILED` when strata's own write failed after the
  * file, or `INTERRUPTED_BY_SIGINT` / `INTERRUPTED_BY_SIGTERM` after a signal.
  */
-export async function runPlan(db: Db, plan: Plan, options: RunOptions): Promise<number> {
+export async function runPlan(db: Db, plan: Plan, given: RunOptions): Promise<number> {
+  // Each file's text ends with the restore for this session's server.
+  const options = { ...given, restore: given.restore ?? sessionRestore(db) };
   const now = options.now ?? (() => performance.now());
   const started = now();
   if (options.singleTransaction) {
@@ -218,7 +221,12 @@ async function runStatements(
       await db.runScript(statementText(file, k));
     } catch (err) {
       if (!isDbServerError(err)) throw err;
-      const firstLost = await recoverAfterStatement(db, file.runMode.blockStarts?.[k] ?? null, k);
+      const firstLost = await recoverAfterStatement(
+        db,
+        file.runMode.blockStarts?.[k] ?? null,
+        k,
+        restoreOf(options),
+      );
       const shown = restoreServerError(err, file, {
         start: 0,
         text: file.text.slice(s.sqlStart, s.end),
@@ -234,7 +242,9 @@ async function runStatements(
       }, failureContext(options));
     }
   }
-  await db.runScript(RESTORE_SESSION + renderMarkFinished(step, performance.now() - t0, options));
+  await db.runScript(
+    restoreOf(options) + renderMarkFinished(step, performance.now() - t0, options),
+  );
 }
 
 /**
@@ -247,11 +257,12 @@ async function recoverAfterStatement(
   db: Db,
   blockStart: number | null,
   failed: number,
+  restore: string,
 ): Promise<number> {
   let inBlock = false;
   try {
     inBlock = (await db.transactionStatus()) !== "idle";
-    await db.runScript((inBlock ? "ROLLBACK;\n" : "") + RESTORE_SESSION);
+    await db.runScript((inBlock ? "ROLLBACK;\n" : "") + restore);
   } catch {
     // The session is gone; the server rolled back whatever was open.
   }

@@ -7,7 +7,14 @@
 
 import { StrataError } from "../core/errors.ts";
 import { quoteTable } from "../core/quote.ts";
-import { LOCK_HOLDERS, PREPARE_SESSION, TRY_LOCK, UNLOCK } from "../core/session_sql.ts";
+import {
+  LOCK_HOLDERS,
+  PREPARE_SESSION,
+  RESTORE_SESSION,
+  restoreSessionFor,
+  TRY_LOCK,
+  UNLOCK,
+} from "../core/session_sql.ts";
 import type { Db, TableName } from "../core/types.ts";
 
 interface Preflight {
@@ -15,6 +22,17 @@ interface Preflight {
   in_recovery: boolean;
   default_ro: string;
   tx_ro: string;
+}
+
+const restores = new WeakMap<Db, string>();
+
+/**
+ * The text that puts `db`'s session back as strata prepared it after each
+ * migration file: the form for its server when `prepareSession` ran on it,
+ * else the portable one.
+ */
+export function sessionRestore(db: Db): string {
+  return restores.get(db) ?? RESTORE_SESSION;
 }
 
 /**
@@ -25,6 +43,7 @@ interface Preflight {
  */
 export async function prepareSession(db: Db, options: { writable: boolean }): Promise<number> {
   const [p] = await db.query<Preflight>(PREPARE_SESSION);
+  restores.set(db, restoreSessionFor(p as unknown as Record<string, unknown>));
 
   if (options.writable && (p.in_recovery || p.default_ro === "on" || p.tx_ro === "on")) {
     const why = p.in_recovery

@@ -19,10 +19,10 @@ import type { LockMode } from "../core/lint_rules.ts";
 import type { LintStep } from "../core/lint_scope.ts";
 import { relationKey } from "../core/lint_tree.ts";
 import { renderSetLocal, statementText } from "../core/script.ts";
-import { RESTORE_SESSION } from "../core/session_sql.ts";
 import type { Db, MigrationFile } from "../core/types.ts";
 import type { TableContext } from "../core/version_table.ts";
 import { runPlan } from "../db/runner.ts";
+import { sessionRestore } from "../db/session.ts";
 import { ensureTables } from "../db/store.ts";
 
 /** What the trace of a walk saw. */
@@ -120,7 +120,7 @@ async function traceInTransaction(
     }
   } finally {
     const open = (await db.transactionStatus()) !== "idle";
-    await db.runScript((open ? "ROLLBACK;\n" : "") + RESTORE_SESSION);
+    await db.runScript((open ? "ROLLBACK;\n" : "") + sessionRestore(db));
   }
   return { fileName: file.fileName, mode: "transaction", statements: out };
 }
@@ -146,7 +146,7 @@ async function traceStatements(
       before = after;
     }
   } finally {
-    await db.runScript(RESTORE_SESSION);
+    await db.runScript(sessionRestore(db));
   }
   return { fileName: file.fileName, mode: "statements", statements: out };
 }
