@@ -10,6 +10,7 @@
  */
 
 import postgres from "postgres";
+import { cacheDirFrom } from "../lib/core/config.ts";
 import { lockKey } from "../lib/db/session.ts";
 import type { Db } from "../lib/core/types.ts";
 
@@ -204,6 +205,17 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   });
   return { code, stdout, stderr };
 }
+
+/**
+ * strata's cache folder as the CLI finds it here: tests that open PGlite
+ * themselves pass it, so they start from the cached seed as the CLI does
+ * instead of paying initdb (seconds of CPU) each time.
+ */
+export const PGLITE_CACHE = cacheDirFrom({
+  STRATA_CACHE_DIR: Deno.env.get("STRATA_CACHE_DIR"),
+  XDG_CACHE_HOME: Deno.env.get("XDG_CACHE_HOME"),
+  HOME: Deno.env.get("HOME"),
+});
 
 /** The environment a CLI subprocess gets: PATH, HOME, NO_COLOR and `env`, nothing else. */
 export function cleanEnv(env: Record<string, string> = {}): Record<string, string> {

@@ -28,7 +28,7 @@ import {
   waitForGone,
   waitForSleep,
 } from "./_db_helpers.ts";
-import { serverTest, type TestDb } from "./_helpers.ts";
+import { PGLITE_CACHE, serverTest, type TestDb } from "./_helpers.ts";
 
 /** How a case opens its `Db`. */
 interface OpenOptions {
@@ -365,7 +365,10 @@ let sharedPglite: Promise<{ db: Db; notices: { sink: ((m: string) => void) | nul
 function startSharedPglite() {
   sharedPglite ??= (async () => {
     const notices: { sink: ((m: string) => void) | null } = { sink: null };
-    const db = await createPgliteDb(MEMORY, { onNotice: (m) => notices.sink?.(m) });
+    const db = await createPgliteDb(MEMORY, {
+      onNotice: (m) => notices.sink?.(m),
+      cacheDir: PGLITE_CACHE,
+    });
     return { db, notices };
   })();
   return sharedPglite;
@@ -397,7 +400,10 @@ function registerPglite(): void {
         const dedicated: Db[] = [];
         const open = async (options: OpenOptions = {}): Promise<Db> => {
           if (options.dedicated) {
-            const own = await createPgliteDb(MEMORY, { onNotice: options.onNotice });
+            const own = await createPgliteDb(MEMORY, {
+              onNotice: options.onNotice,
+              cacheDir: PGLITE_CACHE,
+            });
             dedicated.push(own);
             return own;
           }

@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
+import { startPglite } from "../lib/db/pglite_start.ts";
 import {
   downgrade,
   dryRun,
@@ -16,7 +17,7 @@ import {
   verify,
   type VerifyReport,
 } from "../mod.ts";
-import { runCli, serverTest } from "./_helpers.ts";
+import { PGLITE_CACHE, runCli, serverTest } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../migrations/", import.meta.url).pathname;
 
@@ -30,9 +31,22 @@ const APP_MIGRATIONS: MigrationText[] = [
   { name: "0002_unique_email.down.sql", sql: "DROP INDEX users_email;" },
 ];
 
+/**
+ * An application's own in-process PGlite (default parsers, nothing of strata's
+ * session), started from strata's cached seed instead of paying initdb in
+ * every test.
+ */
+function appPglite(): Promise<PGlite> {
+  return startPglite({
+    dataDir: null,
+    cacheDir: PGLITE_CACHE,
+    parsers: undefined,
+  });
+}
+
 /** What an application's test suite does: one embedded database, migrated in its setup. */
 async function appTestSetup(): Promise<PGlite> {
-  const pg = new PGlite();
+  const pg = await appPglite();
   await migrate({ database: pg, migrations: APP_MIGRATIONS });
   return pg;
 }
@@ -155,7 +169,7 @@ Deno.test("the library throws StrataError with the CLI's codes and changes nothi
       }),
     (e) => e instanceof StrataError && e.code === "HEADER_UNKNOWN_KEY",
   );
-  const pg = new PGlite();
+  const pg = await appPglite();
   try {
     const failing = [
       ...APP_MIGRATIONS.slice(0, 2),
@@ -182,7 +196,7 @@ Deno.test("the library throws StrataError with the CLI's codes and changes nothi
 });
 
 Deno.test("every call refuses both dir and migrations with USAGE, touching no database", async () => {
-  const pg = new PGlite();
+  const pg = await appPglite();
   try {
     const both = { dir: EXAMPLES, migrations: APP_MIGRATIONS };
     const calls = [

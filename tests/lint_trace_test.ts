@@ -19,7 +19,7 @@ import { openDb } from "../lib/db/open.ts";
 import { prepareSession } from "../lib/db/session.ts";
 import { lintSteps } from "../lib/lint/lint.ts";
 import { traceSteps } from "../lib/lint/trace.ts";
-import { serverTest } from "./_helpers.ts";
+import { PGLITE_CACHE, serverTest } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -99,7 +99,9 @@ function assertWalk(w: Walked): void {
   assert.deepEqual(verdicts(w, "0008_vacuum.up.sql"), [["rewrite-maintenance", true]]);
 }
 
-const pglite = await openDb(parseDatabaseTarget("pglite:memory", "test"));
+const pglite = await openDb(parseDatabaseTarget("pglite:memory", "test"), {
+  cacheDir: PGLITE_CACHE,
+});
 
 Deno.test({
   name: "traceSteps() on pglite:memory observes locks, rewrites and scans per statement",

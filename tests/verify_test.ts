@@ -6,6 +6,7 @@ import { takeSnapshot } from "../lib/db/snapshot.ts";
 import { diffSnapshots } from "../lib/core/snapshot_diff.ts";
 import type { Db } from "../lib/core/types.ts";
 import {
+  PGLITE_CACHE,
   runCli,
   serverTest,
   serverUrl,
@@ -188,7 +189,9 @@ async function snapshotPair(open: () => Promise<Db>) {
 
 Deno.test("takeSnapshot() is equal for the same schema built in another order; any change is named (embedded)", async () => {
   await snapshotPair(() =>
-    createPgliteDb({ kind: "pglite", dataDir: null, display: "pglite:memory" })
+    createPgliteDb({ kind: "pglite", dataDir: null, display: "pglite:memory" }, {
+      cacheDir: PGLITE_CACHE,
+    })
   );
 });
 
