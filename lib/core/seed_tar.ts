@@ -11,6 +11,8 @@
  * @module
  */
 
+import { concatBytes } from "./bytes.ts";
+
 const BLOCK = 512;
 const WAL_PAGE = 8192;
 const WAL_SEGMENT = /(^|\/)pg_wal\/[0-9A-F]{24}$/;
@@ -39,7 +41,7 @@ export function trimWalSegments(tar: Uint8Array): Uint8Array {
     offset = next;
   }
   parts.push(new Uint8Array(BLOCK * 2));
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /**
@@ -118,15 +120,5 @@ function withSize(header: Uint8Array, size: number): Uint8Array {
 function padded(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(Math.ceil(data.length / BLOCK) * BLOCK);
   out.set(data);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
   return out;
 }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concatBytes } from "../core/bytes.ts";
 import { decodeValue } from "./wire_values.ts";
 
 const encoder = new TextEncoder();
@@ -52,17 +53,6 @@ function frame(type: string | null, parts: readonly Uint8Array[]): Uint8Array {
   if (type !== null) out[0] = type.charCodeAt(0);
   new DataView(out.buffer).setInt32(head, size);
   let at = head + 4;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Concatenate messages into one write. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
