@@ -68,7 +68,6 @@ serverTest(
     const dir = await tempMigrations({ "1_a.up.sql": "CREATE TABLE a (id int);" });
     const admin = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
     try {
-      const before = await admin`SELECT datname FROM pg_database ORDER BY 1`;
       const url = db.url.replace("postgres@", `${role}@`);
       const r = await runCli(["--dir", dir, "lint", "--all", "--trace", "--scratch-url", url]);
       assert.equal(r.code, 3, r.stderr);
@@ -77,10 +76,11 @@ serverTest(
         /CONNECTION_FAILED\]: Cannot create a scratch database on .*permission denied to create database/,
       );
       assert.match(r.stderr, /needs CREATEDB/);
-      const mine = (await admin`SELECT datname FROM pg_database ORDER BY 1`).filter((d) =>
-        !before.some((b) => b.datname === d.datname) && d.datname.startsWith("strata_scratch_")
-      );
-      assert.deepEqual(mine, [], "no scratch database was left");
+      // Only this test's role could own what this run made (other suites may be making
+      // scratch databases of their own on the same server at the same time).
+      const mine = await admin`SELECT d.datname FROM pg_database d
+        JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = ${role}`;
+      assert.deepEqual([...mine], [], "no scratch database was left");
     } finally {
       await admin.end({ timeout: 1 });
       await Deno.remove(dir, { recursive: true });
