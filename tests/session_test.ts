@@ -83,33 +83,41 @@ const SESSION_STATE = `SELECT current_user::text || ' ' || session_user::text ||
   'client_connection_check_interval', 'search_path', 'statement_timeout', 'work_mem')`;
 
 /** What a hostile or careless file leaves behind: every setting strata relies on changed, a role. */
-const LEFT_BEHIND = `SET idle_in_transaction_session_timeout = '5s';
+const leftBehind = (role: string) =>
+  `SET idle_in_transaction_session_timeout = '5s';
   SELECT set_config('DateStyle', 'SQL, DMY', false);
   SET idle_session_timeout = '7s'; SET client_connection_check_interval = '0';
   SET search_path = evil; SET statement_timeout = '1h'; SET work_mem = '77kB';
-  SET SESSION AUTHORIZATION strata_test_restore_role;`;
+  SET SESSION AUTHORIZATION ${role};`;
 
 serverTest(
   "the session restore for a known server puts back exactly what the portable one does",
   async (t) => {
-    await t.sql.unsafe(`DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'strata_test_restore_role')
-    THEN CREATE ROLE strata_test_restore_role; END IF; END $$`);
-    await withDb(t.url, async (db) => {
-      assert.equal(sessionRestore(db), RESTORE_SESSION, "before prepareSession: the portable form");
-      await prepareSession(db, { writable: true });
-      const restore = sessionRestore(db);
-      assert.doesNotMatch(restore, /SELECT|set_config|CASE/, "plain SET statements only");
-      const [{ state: prepared }] = await db.query<{ state: string }>(SESSION_STATE);
-      for (const text of [restore, RESTORE_SESSION]) {
-        await db.runScript(LEFT_BEHIND);
-        const [{ state: changed }] = await db.query<{ state: string }>(SESSION_STATE);
-        assert.notEqual(changed, prepared, "the file changed the session");
-        await db.runScript(text);
-        const [{ state }] = await db.query<{ state: string }>(SESSION_STATE);
-        assert.equal(state, prepared, text);
-      }
-    });
+    const role = `${t.name}_restore`; // roles are the server's: one of this test's own
+    await t.sql.unsafe(`CREATE ROLE ${role}`);
+    try {
+      await withDb(t.url, async (db) => {
+        assert.equal(
+          sessionRestore(db),
+          RESTORE_SESSION,
+          "before prepareSession: the portable form",
+        );
+        await prepareSession(db, { writable: true });
+        const restore = sessionRestore(db);
+        assert.doesNotMatch(restore, /SELECT|set_config|CASE/, "plain SET statements only");
+        const [{ state: prepared }] = await db.query<{ state: string }>(SESSION_STATE);
+        for (const text of [restore, RESTORE_SESSION]) {
+          await db.runScript(leftBehind(role));
+          const [{ state: changed }] = await db.query<{ state: string }>(SESSION_STATE);
+          assert.notEqual(changed, prepared, "the file changed the session");
+          await db.runScript(text);
+          const [{ state }] = await db.query<{ state: string }>(SESSION_STATE);
+          assert.equal(state, prepared, text);
+        }
+      });
+    } finally {
+      await t.sql.unsafe(`DROP ROLE ${role}`);
+    }
   },
 );
 
