@@ -94,9 +94,12 @@ Deno.test("trimWalSegments() leaves files that only look like WAL alone", async 
   assert.equal(files.size, 3);
 });
 
-Deno.test("trimWalSegments() refuses a tarball that ends inside an entry", async () => {
+Deno.test("trimWalSegments() refuses a tarball that ends inside an entry or has a bad header", async () => {
   const tar = await tarOf([["pg_wal/000000010000000000000001", segment(100, 4096)]]);
   assert.throws(() => trimWalSegments(tar.subarray(0, 1024)), /ends inside an entry/);
+  const flipped = tar.slice();
+  flipped[0] ^= 1;
+  assert.throws(() => trimWalSegments(flipped), /Bad tar header checksum at byte 0/);
 });
 
 Deno.test("isWholeTar() accepts whole tarballs and refuses damaged ones", async () => {

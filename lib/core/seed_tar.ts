@@ -14,31 +14,22 @@
 import { concatBytes } from "./bytes.ts";
 
 const BLOCK = 512;
+const DECODER = new TextDecoder();
+const ENCODER = new TextEncoder();
 const WAL_PAGE = 8192;
 const WAL_SEGMENT = /(^|\/)pg_wal\/[0-9A-F]{24}$/;
 
 /** The tarball with every WAL segment cut after its last non-zero page (at least one page). */
 export function trimWalSegments(tar: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [];
-  let offset = 0;
-  while (offset + BLOCK <= tar.length && !isZeroBlock(tar, offset)) {
-    const header = tar.subarray(offset, offset + BLOCK);
-    const size = readOctal(header, 124, 12);
-    const dataStart = offset + BLOCK;
-    const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-    if (next > tar.length) throw new Error("The tarball ends inside an entry");
-    const data = tar.subarray(dataStart, dataStart + size);
-    if (header[156] === 0x30 || header[156] === 0) {
-      const name = entryName(header);
-      if (WAL_SEGMENT.test(name)) {
-        const kept = keptLength(data);
-        parts.push(withSize(header, kept), padded(data.subarray(0, kept)));
-        offset = next;
-        continue;
-      }
+  for (const { header, data, whole } of readEntries(tar).entries) {
+    const regular = header[156] === 0x30 || header[156] === 0;
+    if (regular && WAL_SEGMENT.test(entryName(header))) {
+      const kept = keptLength(data);
+      parts.push(withSize(header, kept), padded(data.subarray(0, kept)));
+    } else {
+      parts.push(whole);
     }
-    parts.push(tar.subarray(offset, next));
-    offset = next;
   }
   parts.push(new Uint8Array(BLOCK * 2));
   return concatBytes(parts);
@@ -51,15 +42,43 @@ export function trimWalSegments(tar: Uint8Array): Uint8Array {
  * seed is checked before PGlite sees it.
  */
 export function isWholeTar(tar: Uint8Array): boolean {
+  try {
+    const { entries, ended } = readEntries(tar);
+    return ended && entries.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+interface Entry {
+  readonly header: Uint8Array;
+  readonly data: Uint8Array;
+  /** The header and the data with its padding, as in the tarball. */
+  readonly whole: Uint8Array;
+}
+
+/**
+ * The entries before the end block, and whether there was one. Throws when
+ * a header's checksum does not hold or an entry runs past the end.
+ */
+function readEntries(tar: Uint8Array): { entries: Entry[]; ended: boolean } {
+  const entries: Entry[] = [];
   let offset = 0;
   while (offset + BLOCK <= tar.length) {
-    if (isZeroBlock(tar, offset)) return offset > 0;
+    if (isZeroBlock(tar, offset)) return { entries, ended: true };
     const header = tar.subarray(offset, offset + BLOCK);
-    if (!checksumHolds(header)) return false;
+    if (!checksumHolds(header)) throw new Error(`Bad tar header checksum at byte ${offset}`);
     const size = readOctal(header, 124, 12);
-    offset += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    const next = offset + BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    if (next > tar.length) throw new Error("The tarball ends inside an entry");
+    entries.push({
+      header,
+      data: tar.subarray(offset + BLOCK, offset + BLOCK + size),
+      whole: tar.subarray(offset, next),
+    });
+    offset = next;
   }
-  return false;
+  return { entries, ended: false };
 }
 
 function checksumHolds(header: Uint8Array): boolean {
@@ -80,7 +99,7 @@ function isZeroBlock(tar: Uint8Array, offset: number): boolean {
 }
 
 function readOctal(header: Uint8Array, at: number, length: number): number {
-  const text = new TextDecoder().decode(header.subarray(at, at + length)).replace(/[\0 ]+$/, "")
+  const text = DECODER.decode(header.subarray(at, at + length)).replace(/[\0 ]+$/, "")
     .trim();
   const value = /^[0-7]*$/.test(text) ? (text === "" ? 0 : parseInt(text, 8)) : NaN;
   if (!Number.isFinite(value)) throw new Error(`Bad tar header field at ${at}: ${text}`);
@@ -91,7 +110,7 @@ function entryName(header: Uint8Array): string {
   const field = (at: number, length: number) => {
     const bytes = header.subarray(at, at + length);
     const end = bytes.indexOf(0);
-    return new TextDecoder().decode(end === -1 ? bytes : bytes.subarray(0, end));
+    return DECODER.decode(end === -1 ? bytes : bytes.subarray(0, end));
   };
   const prefix = field(345, 155);
   const name = field(0, 100);
@@ -109,11 +128,11 @@ function keptLength(data: Uint8Array): number {
 /** A copy of `header` with the size field set to `size` and the checksum recomputed. */
 function withSize(header: Uint8Array, size: number): Uint8Array {
   const out = header.slice();
-  out.set(new TextEncoder().encode(size.toString(8).padStart(11, "0") + "\0"), 124);
+  out.set(ENCODER.encode(size.toString(8).padStart(11, "0") + "\0"), 124);
   out.fill(0x20, 148, 156);
   let sum = 0;
   for (const byte of out) sum += byte;
-  out.set(new TextEncoder().encode(sum.toString(8).padStart(6, "0") + "\0 "), 148);
+  out.set(ENCODER.encode(sum.toString(8).padStart(6, "0") + "\0 "), 148);
   return out;
 }
 

@@ -63,7 +63,8 @@ export function seedPath(cacheDir: string): string {
 
 function exists(path: string): boolean {
   try {
-    return Deno.statSync(path).isFile || Deno.statSync(path).isDirectory;
+    const info = Deno.statSync(path);
+    return info.isFile || info.isDirectory;
   } catch {
     return false;
   }

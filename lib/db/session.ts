@@ -17,7 +17,8 @@ import {
 } from "../core/session_sql.ts";
 import type { Db, TableName } from "../core/types.ts";
 
-interface Preflight {
+/** The prepare query's row; its `s1`… columns are strata's settings as applied. */
+interface Preflight extends Record<string, unknown> {
   version: number;
   in_recovery: boolean;
   default_ro: string;
@@ -43,7 +44,7 @@ export function sessionRestore(db: Db): string {
  */
 export async function prepareSession(db: Db, options: { writable: boolean }): Promise<number> {
   const [p] = await db.query<Preflight>(PREPARE_SESSION);
-  restores.set(db, restoreSessionFor(p as unknown as Record<string, unknown>));
+  restores.set(db, restoreSessionFor(p));
 
   if (options.writable && (p.in_recovery || p.default_ro === "on" || p.tx_ro === "on")) {
     const why = p.in_recovery
