@@ -61,16 +61,20 @@ serverTest(
 );
 
 serverTest(
-  "a database whose DateStyle is SQL, DMY: strata still reads its dates (history, log, lock holder)",
+  "a database whose DateStyle is SQL, DMY: strata reads its dates (history, log, lock holder), files keep DMY",
   async (db) => {
     await db.sql.unsafe(`ALTER DATABASE ${db.name} SET datestyle = 'SQL, DMY'`);
     await withDir({
       "1_a.up.sql": "CREATE TABLE a (id int);",
       // A file may set it for its own session too; the restore puts strata's back.
       "2_b.up.sql": "SET datestyle = 'German';\nCREATE TABLE b (id int);",
-      "3_c.up.sql": "CREATE TABLE c (id int);",
+      // strata sets only the output style: a file's dates still read day first, as without it.
+      "3_c.up.sql": "CREATE TABLE c (day date);\nINSERT INTO c VALUES ('25/12/2024');",
     }, async (dir) => {
-      assert.equal((await cli(db, ["--dir", dir, "upgrade"])).code, 0);
+      const up = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(up.code, 0, up.stderr);
+      const [{ day }] = await db.sql`SELECT day::text AS day FROM c`;
+      assert.equal(day, "2024-12-25");
       const history = await cli(db, ["--dir", dir, "history", "--json"]);
       assert.equal(history.code, 0, history.stderr);
       const dates = JSON.parse(history.stdout).migrations.map((m: { appliedAt: string }) =>

@@ -84,9 +84,9 @@ const SESSION_STATE = `SELECT current_user::text || ' ' || session_user::text ||
 
 /** What a hostile or careless file leaves behind: every setting strata relies on changed, a role. */
 const leftBehind = (role: string) =>
-  `SET idle_in_transaction_session_timeout = '5s';
+  `SET idle_in_transaction_session_timeout = '1h';
   SELECT set_config('DateStyle', 'SQL, DMY', false);
-  SET idle_session_timeout = '7s'; SET client_connection_check_interval = '0';
+  SET idle_session_timeout = '2h'; SET client_connection_check_interval = '0';
   SET search_path = evil; SET statement_timeout = '1h'; SET work_mem = '77kB';
   SET SESSION AUTHORIZATION ${role};`;
 
@@ -130,5 +130,5 @@ Deno.test("restoreSessionFor() sets only what the server took", () => {
   );
   const old = restoreSessionFor({ s1: "0", s2: "on", s3: "ISO, MDY", s4: null, s5: null });
   assert.doesNotMatch(old, /idle_session_timeout|client_connection_check_interval/);
-  assert.match(old, /SET datestyle = 'ISO, MDY';\n$/);
+  assert.match(old, /SET datestyle = 'ISO';\n$/);
 });

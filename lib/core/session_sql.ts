@@ -23,7 +23,9 @@
 const SETTINGS: ReadonlyArray<{ name: string; value: string; when?: string }> = [
   { name: "idle_in_transaction_session_timeout", value: "0" },
   { name: "standard_conforming_strings", value: "on" },
-  { name: "datestyle", value: "ISO, MDY" },
+  // The output style only: the date order (DMY or MDY) stays what the role and database say,
+  // so a migration's '25/12/2024'::date reads as it would without strata.
+  { name: "datestyle", value: "ISO" },
   {
     name: "idle_session_timeout",
     value: "0",
