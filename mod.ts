@@ -28,5 +28,7 @@ export type {
 } from "./lib/commands/library.ts";
 export type { StatusReport } from "./lib/commands/status.ts";
 export type { VerifyReport } from "./lib/commands/verify_report.ts";
+/** The name `VerifyReport` had before 2026-11-30; kept so library code that used it compiles. */
+export type { VerifyReport as VerifyResult } from "./lib/commands/verify_report.ts";
 export { StrataError } from "./lib/core/errors.ts";
 export type { ErrorCode, PartialResult } from "./lib/core/errors.ts";

@@ -95,10 +95,11 @@ export async function migrateDatabase(
       const { view, rows, edited } = planState(migrations, stored.rows);
       const plan = planFor(rows, edited);
       const onEvent = onPlan?.(plan, migrations);
+      // Refused before strata writes anything (the baseline's record, file hashes).
+      if (plan.steps.length > 0) checkEnvSet(plan.steps);
       await recordBaseline(db, view, scriptContext(ctx), stored);
       await refreshFileHashes(db, ctx, { stored, view, edited, migrations });
       if (plan.steps.length === 0) return { plan, migrations, ms: 0 };
-      checkEnvSet(plan.steps);
       // Created (or upgraded) only once there is something to record, so a refused run
       // changes nothing.
       await ensureTables(db, scriptContext(ctx), stored);
