@@ -6,8 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import postgres from "postgres";
-import { runCli, serverTest, tempMigrations } from "./_helpers.ts";
+import { runCli, serverTest, tempMigrations, waitFor } from "./_helpers.ts";
 
 const CASES: ReadonlyArray<[string[], RegExp, RegExp]> = [
   [["import"], /USAGE\]: Cannot import: --from is required/, /--from is one of alembic, dbmate/],
@@ -65,9 +64,9 @@ serverTest(
   async (db) => {
     const role = `${db.name}_nocreate`;
     await db.sql.unsafe(`CREATE ROLE ${role} LOGIN NOCREATEDB`);
-    const dir = await tempMigrations({ "1_a.up.sql": "CREATE TABLE a (id int);" });
-    const admin = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
+    let dir: string | null = null;
     try {
+      dir = await tempMigrations({ "1_a.up.sql": "CREATE TABLE a (id int);" });
       const url = db.url.replace("postgres@", `${role}@`);
       const r = await runCli(["--dir", dir, "lint", "--all", "--trace", "--scratch-url", url]);
       assert.equal(r.code, 3, r.stderr);
@@ -76,14 +75,18 @@ serverTest(
         /CONNECTION_FAILED\]: Cannot create a scratch database on .*permission denied to create database/,
       );
       assert.match(r.stderr, /needs CREATEDB/);
-      // Only this test's role could own what this run made (other suites may be making
-      // scratch databases of their own on the same server at the same time).
-      const mine = await admin`SELECT d.datname FROM pg_database d
+      // Nothing of this run is left on the server: no database of the role (it could make
+      // none), and its session closed. Only this test's role is looked at: other suites may be
+      // making scratch databases on the same server at the same time.
+      const owned = await db.sql`SELECT d.datname FROM pg_database d
         JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = ${role}`;
-      assert.deepEqual([...mine], [], "no scratch database was left");
+      assert.deepEqual([...owned], [], "no scratch database was left");
+      await waitFor("strata's session as the role to end", async () => {
+        const open = await db.sql`SELECT 1 FROM pg_stat_activity WHERE usename = ${role}`;
+        return open.length === 0;
+      }, 30_000);
     } finally {
-      await admin.end({ timeout: 1 });
-      await Deno.remove(dir, { recursive: true });
+      if (dir !== null) await Deno.remove(dir, { recursive: true });
       await db.sql.unsafe(`DROP ROLE ${role}`);
     }
   },
