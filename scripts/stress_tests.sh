@@ -13,11 +13,20 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 phases=${2:-all}
+case "$phases" in all | hogs | copies) ;; *)
+  echo "usage: scripts/stress_tests.sh [RUNS] [all|hogs|copies]" >&2
+  exit 2
+  ;;
+esac
 export STRATA_TEST_REQUIRE_SERVER=1 STRATA_TEST_REQUIRE_TOOLS=1 NO_COLOR=1
 
 if ! command -v stress-ng >/dev/null 2>&1; then
   echo "installing stress-ng"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq stress-ng) >/dev/null
+fi
+if [ "$phases" != copies ] && ! command -v stress-ng >/dev/null 2>&1; then
+  echo "stress-ng is missing and could not be installed: the load runs would not be loaded" >&2
+  exit 2
 fi
 
 suite() { # DIR LOG: run the suite in DIR, write its output to LOG and exit code to LOG.rc, print "seconds summary"

@@ -85,7 +85,8 @@ function readSeed(cacheDir: string | null): Blob | null {
  */
 async function writeSeed(pg: PGlite, cacheDir: string): Promise<void> {
   const path = seedPath(cacheDir);
-  const temp = `${path}.${Deno.pid}.tmp`;
+  // Unique per writer: threads of one process (parallel test workers) share a pid.
+  const temp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
   try {
     Deno.mkdirSync(cacheDir, { recursive: true });
     for (const template of ["template0", "template1"]) {
