@@ -15,14 +15,13 @@ import { type CheckedConversion, IMPORT_TOOLS, type ImportTool } from "../core/i
 import { FOREIGN_TABLES } from "../core/import_tables.ts";
 import { parseTableName } from "../core/config.ts";
 import { renderAdopt } from "../core/version_rows.ts";
-import { STRATA_VERSION } from "../core/version.ts";
 import { closestWord } from "../core/words.ts";
 import type { Migration, TableName } from "../core/types.ts";
 import { ensureTables, readState, renderEnsureTables } from "../db/store.ts";
 import { convertSource, DEFAULT_SOURCE } from "../import/convert.ts";
 import { readForeignRows } from "../import/foreign_table.ts";
 import { checkTargetDir, writeConverted } from "../import/write.ts";
-import type { CommandContext } from "./context.ts";
+import { type CommandContext, tableContext } from "./context.ts";
 import { loadDir } from "./load.ts";
 import { withSession } from "./session.ts";
 
@@ -122,7 +121,7 @@ async function runAdopt(
     "--tool-table",
   );
   const migrations = await loadDir(ctx);
-  const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
+  const sctx = tableContext(ctx);
   const dryRun = options["dry-run"];
   return await withSession(ctx, { writable: !dryRun, lock: !dryRun }, async (db) => {
     const { rows: strataRows } = await readState(db, ctx.table);

@@ -23,11 +23,10 @@ import {
 } from "../core/lint_report.ts";
 import { type LintScope, planLintSteps } from "../core/lint_scope.ts";
 import type { AppliedRow, Db, Migration, Plan } from "../core/types.ts";
-import { STRATA_VERSION } from "../core/version.ts";
 import { readState } from "../db/store.ts";
 import { lintSteps } from "../lint/lint.ts";
 import { type TraceResult, traceSteps } from "../lint/trace.ts";
-import type { CommandContext } from "./context.ts";
+import { type CommandContext, tableContext } from "./context.ts";
 import { loadDir, planState } from "./load.ts";
 import type { OptionValues } from "./options.ts";
 import { withScratch } from "./scratch.ts";
@@ -51,11 +50,7 @@ export async function runLint(
   const trace = options.trace
     ? await withScratch(ctx, options["scratch-url"], async (scratch) => ({
       display: scratch.display,
-      result: await traceSteps(scratch.db, steps, {
-        table: ctx.table,
-        strataVersion: STRATA_VERSION,
-        dir: ctx.dir,
-      }),
+      result: await traceSteps(scratch.db, steps, { ...tableContext(ctx), dir: ctx.dir }),
     }))
     : null;
   const report = buildReport(ctx, lints, {

@@ -11,12 +11,11 @@ import { attachEnv } from "../core/env_subst.ts";
 import { StrataError } from "../core/errors.ts";
 import { type FileEntry, loadMigrations } from "../core/files.ts";
 import type { AppliedRow, Migration, Step } from "../core/types.ts";
-import { STRATA_VERSION } from "../core/version.ts";
 import { renderBaselineRecord } from "../core/version_rows.ts";
 import { readState, renderEnsureTables, type StoredState } from "../db/store.ts";
 import { sessionRestore } from "../db/session.ts";
 import { readMigrationDir } from "../fs/source.ts";
-import type { CommandContext } from "./context.ts";
+import { type CommandContext, tableContext } from "./context.ts";
 import { serverMajor, withSession } from "./session.ts";
 
 /**
@@ -168,7 +167,7 @@ export async function readDryRunState(
   ctx: CommandContext,
   migrations: readonly Migration[],
 ): Promise<DryRunState> {
-  const tables = { table: ctx.table, strataVersion: STRATA_VERSION };
+  const tables = tableContext(ctx);
   return await withSession(ctx, { writable: false, lock: false }, async (db) => {
     const stored = await readState(db, ctx.table);
     const state = { ...stored, ...planState(migrations, stored.rows) };

@@ -13,13 +13,12 @@ import { parseTarget, planDowngrade, planUpgrade, type Target } from "../core/pl
 import { renderPlanScript, stepFile } from "../core/script.ts";
 import { versionLabel } from "../core/state.ts";
 import type { AppliedRow, Db, Migration, Plan } from "../core/types.ts";
-import { STRATA_VERSION } from "../core/version.ts";
 import { TABLE_FORMAT } from "../core/version_table.ts";
 import { renderFileHashes } from "../core/version_rows.ts";
 import { type RunEvent, runPlan } from "../db/runner.ts";
 import { recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState, type StoredState } from "../db/store.ts";
-import type { CommandContext } from "./context.ts";
+import { type CommandContext, tableContext } from "./context.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
 import type { LintState } from "./lint.ts";
 import { type EnvUse, loadDir, planState, requireStepFiles } from "./load.ts";
@@ -97,14 +96,14 @@ export async function migrateDatabase(
       const onEvent = onPlan?.(plan, migrations);
       // Refused before strata writes anything (the baseline's record, file hashes).
       if (plan.steps.length > 0) checkEnvSet(plan.steps);
-      await recordBaseline(db, view, scriptContext(ctx), stored);
+      await recordBaseline(db, view, tableContext(ctx), stored);
       await refreshFileHashes(db, ctx, { stored, view, edited, migrations });
       if (plan.steps.length === 0) return { plan, migrations, ms: 0 };
       // Created (or upgraded) only once there is something to record, so a refused run
       // changes nothing.
-      await ensureTables(db, scriptContext(ctx), stored);
+      await ensureTables(db, tableContext(ctx), stored);
       const ms = await runPlan(db, plan, {
-        ...scriptContext(ctx),
+        ...tableContext(ctx),
         dir: ctx.dir,
         lockRetries,
         singleTransaction: request.options["single-transaction"],
@@ -134,7 +133,7 @@ async function refreshFileHashes(
 ): Promise<void> {
   if (s.stored.format !== TABLE_FORMAT || s.view.replaced.length > 0) return;
   const stale = findStaleFileHashes(s.migrations, s.view.rows, s.edited);
-  if (stale.length > 0) await db.runScript(renderFileHashes(stale, scriptContext(ctx)));
+  if (stale.length > 0) await db.runScript(renderFileHashes(stale, tableContext(ctx)));
 }
 
 /**
@@ -159,7 +158,7 @@ export async function migrateScript(ctx: CommandContext, request: MigrateRequest
   if (reveal) checkEnvSet(plan.steps);
   const title = `strata ${request.verb} ${targetText}: ${versionLabel(migrations, plan.from)} ` +
     `-> ${versionLabel(migrations, plan.to)} (${plan.steps.length} migrations)`;
-  return renderPlanScript(plan, { ...scriptContext(ctx), restore: state.restore }, {
+  return renderPlanScript(plan, { ...tableContext(ctx), restore: state.restore }, {
     prepareTables: plan.steps.length > 0 ? prepareTables : "",
     singleTransaction: options["single-transaction"],
     title,
@@ -288,10 +287,6 @@ function nothingToDo(ctx: CommandContext, plan: Plan, migrations: readonly Migra
       : `Nothing to do: the database is at ${versionLabel(migrations, plan.from)}\n`,
   );
   return 0;
-}
-
-function scriptContext(ctx: CommandContext) {
-  return { table: ctx.table, strataVersion: STRATA_VERSION };
 }
 
 function parseRetries(value: string | undefined): number {

@@ -9,9 +9,8 @@
 
 import { checkRepairVersions, planRepair, type RepairPlan } from "../core/import_repair.ts";
 import { renderRepair } from "../core/version_rows.ts";
-import { STRATA_VERSION } from "../core/version.ts";
 import { ensureTables, readState } from "../db/store.ts";
-import type { CommandContext } from "./context.ts";
+import { type CommandContext, tableContext } from "./context.ts";
 import { loadDir, planState } from "./load.ts";
 import { withSession } from "./session.ts";
 import { recordBaseline } from "../db/baseline_record.ts";
@@ -23,7 +22,7 @@ export async function runRepair(
 ): Promise<number> {
   checkRepairVersions(versions);
   const migrations = await loadDir(ctx);
-  const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
+  const sctx = tableContext(ctx);
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
     const stored = await readState(db, ctx.table);
     const { view, rows, edited } = planState(migrations, stored.rows);

@@ -142,19 +142,12 @@ export function openEarly(ctx: CommandContext, writable: boolean): {
   return { opened, abandon: () => void opened.then((db) => db.close(), () => {}) };
 }
 
-/** The server version (server_version_num) each session's preparing query read. */
-const prepared = new WeakMap<Db, number>();
-
-/** The major version of the server behind a session this module opened (e.g. 15). */
-export function serverMajor(db: Db): number | undefined {
-  const num = prepared.get(db);
-  return num === undefined ? undefined : Math.floor(num / 10000);
-}
+export { serverMajor } from "../db/session.ts";
 
 async function connectWithWait(ctx: CommandContext, options: SessionOptions): Promise<Db> {
   if (ctx.connect && !options.target) {
     const db = await ctx.connect();
-    prepared.set(db, await prepareSession(db, { writable: options.writable }));
+    await prepareSession(db, { writable: options.writable });
     return db;
   }
   const conn = options.target ?? await resolveConnection(ctx);
@@ -170,7 +163,7 @@ async function connectWithWait(ctx: CommandContext, options: SessionOptions): Pr
       cacheDir: ctx.cacheDir,
     });
     try {
-      prepared.set(db, await prepareSession(db, { writable: options.writable }));
+      await prepareSession(db, { writable: options.writable });
       return db;
     } catch (err) {
       await db.close();

@@ -14,8 +14,7 @@ import { recordBaseline } from "../db/baseline_record.ts";
 import { ensureTables, readState } from "../db/store.ts";
 import type { Migration } from "../core/types.ts";
 import type { DryRunValues } from "./options.ts";
-import { STRATA_VERSION } from "../core/version.ts";
-import { type CommandContext } from "./context.ts";
+import { type CommandContext, tableContext } from "./context.ts";
 import { loadDir, planState } from "./load.ts";
 import { withSession } from "./session.ts";
 import { dryRunState, isDryRun } from "./dry_run.ts";
@@ -29,7 +28,7 @@ export async function runStamp(
   const target = parseTarget(targetText, "stamp");
   const dryRun = isDryRun(options);
   const migrations = await loadDir(ctx, { lazy: true });
-  const sctx = { table: ctx.table, strataVersion: STRATA_VERSION };
+  const sctx = tableContext(ctx);
   if (dryRun) {
     const { rows, prepareTables } = await dryRunState(ctx, migrations, options.from);
     const change = planStamp(migrations, rows, target);

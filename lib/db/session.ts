@@ -25,7 +25,8 @@ interface Preflight extends Record<string, unknown> {
   tx_ro: string;
 }
 
-const restores = new WeakMap<Db, string>();
+/** What `prepareSession` learnt of each session's server. */
+const prepared = new WeakMap<Db, { version: number; restore: string }>();
 
 /**
  * The text that puts `db`'s session back as strata prepared it after each
@@ -33,7 +34,13 @@ const restores = new WeakMap<Db, string>();
  * else the portable one.
  */
 export function sessionRestore(db: Db): string {
-  return restores.get(db) ?? RESTORE_SESSION;
+  return prepared.get(db)?.restore ?? RESTORE_SESSION;
+}
+
+/** The major version of the server behind a prepared session (e.g. 15). */
+export function serverMajor(db: Db): number | undefined {
+  const num = prepared.get(db)?.version;
+  return num === undefined ? undefined : Math.floor(num / 10000);
 }
 
 /**
@@ -44,7 +51,7 @@ export function sessionRestore(db: Db): string {
  */
 export async function prepareSession(db: Db, options: { writable: boolean }): Promise<number> {
   const [p] = await db.query<Preflight>(PREPARE_SESSION);
-  restores.set(db, restoreSessionFor(p));
+  prepared.set(db, { version: p.version, restore: restoreSessionFor(p) });
 
   if (options.writable && (p.in_recovery || p.default_ro === "on" || p.tx_ro === "on")) {
     const why = p.in_recovery
