@@ -180,6 +180,48 @@ serverTest(
   },
 );
 
+serverTest(
+  "squash without a working pg_dump: TOOL_FAILED (exit 3) with pg_dump's words, and writes nothing",
+  async (_db) => {
+    const dir = await Deno.makeTempDir({ prefix: "strata_test_squash_" });
+    const bin = await Deno.makeTempDir({ prefix: "strata_test_bin_" });
+    try {
+      await Deno.writeTextFile(`${dir}/0001_t.up.sql`, "CREATE TABLE t (id int);");
+      await Deno.writeTextFile(`${dir}/0002_u.up.sql`, "CREATE TABLE u (id int);");
+      await Deno.writeTextFile(
+        `${bin}/pg_dump`,
+        "#!/bin/sh\necho 'pg_dump: error: planted failure' >&2\nexit 1\n",
+      );
+      await Deno.chmod(`${bin}/pg_dump`, 0o755);
+      const before = treeOf(dir);
+      const squash = (path: string) =>
+        runCli(["--dir", dir, "squash", "--through", "0002", "--scratch-url", serverUrl()], {
+          cwd: dir,
+          env: { PATH: path },
+        });
+      const failing = await squash(`${bin}:${Deno.env.get("PATH") ?? ""}`);
+      assert.equal(failing.code, 3, failing.stderr);
+      assert.equal(failing.stdout, "");
+      assert.match(
+        failing.stderr,
+        /^error\[TOOL_FAILED\]: Cannot dump the scratch database: pg_dump failed\n/,
+      );
+      assert.match(failing.stderr, /pg_dump: error: planted failure/);
+      assert.match(failing.stderr, /hint: pg_dump must be of the server's major version or newer/);
+      assert.deepEqual(treeOf(dir), before, "nothing written or moved");
+
+      const missing = await squash(bin.replace(/$/, "/nothing-here"));
+      assert.equal(missing.code, 3, missing.stderr);
+      assert.match(missing.stderr, /^error\[TOOL_FAILED\]: Cannot run pg_dump: /);
+      assert.match(missing.stderr, /hint: Install PostgreSQL's client programs/);
+      assert.deepEqual(treeOf(dir), before, "nothing written or moved");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(bin, { recursive: true });
+    }
+  },
+);
+
 Deno.test("dumpConninfo() quotes every value as libpq reads it and leaves the password out", () => {
   const conninfo = dumpConninfo({
     host: "db.example",
