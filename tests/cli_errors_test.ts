@@ -317,7 +317,7 @@ serverTest(
   async (db) => {
     void db;
     const dir = await tempMigrations({
-      "1_slow.up.sql": "CREATE TABLE slow (id int);\nSELECT pg_sleep(6);",
+      "1_slow.up.sql": "CREATE TABLE slow (id int);\nSELECT pg_sleep(10);",
     });
     const data = await Deno.makeTempDir({ prefix: "strata_test_pglite_" });
     const url = `pglite:${data}/db`;
@@ -338,14 +338,19 @@ serverTest(
         refused.stderr,
         /LOCK_TIMEOUT.*another strata process has it open \(pid \d+ on /,
       );
-      const waiting = await runCli(["--dir", dir, "--lock-wait", "120s", "upgrade"], {
+      let told = "";
+      const waiting = runCli(["--dir", dir, "--lock-wait", "120s", "upgrade"], {
         env: { DATABASE_URL: url },
+        onStderr: (text) => void (told += text),
       });
       const done = await finishCli(first);
+      const waited = await waiting;
       assert.equal(done.code, 0, done.stderr);
       assert.match(done.stdout, /up {4}1 {2}slow/);
-      assert.equal(waiting.code, 0, waiting.stderr);
-      assert.match(waiting.stdout, /Nothing to do: the database is at 1/);
+      assert.equal(waited.code, 0, waited.stderr);
+      // It waited for the first (told so at once), then found the work done.
+      assert.match(told, /Waiting for pglite:.*: another strata process has it open/);
+      assert.match(waited.stdout, /Nothing to do: the database is at 1/);
     } finally {
       await Deno.remove(dir, { recursive: true });
       await Deno.remove(data, { recursive: true });

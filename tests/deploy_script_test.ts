@@ -1,7 +1,7 @@
 /**
  * examples/deploy.sh: SIGTERM sent to the script reaches strata (which
- * cancels, rolls back and releases its lock), and the script's message
- * says what the next run will do.
+ * cancels the statement, logs it and rolls back; the lock is free after),
+ * and the script's message says what the next run will do.
  */
 
 import assert from "node:assert/strict";
@@ -42,7 +42,8 @@ async function stopDuringSleep(db: TestDb, dir: string) {
   await waitFor("the migration to be running", () => sleeping(db));
   child.kill("SIGTERM");
   const r = await finishCli(child);
-  // 600 s of sleep: only the cancel strata sent can end it within the 60 s deadline.
+  // The statement has ended (the first test checks it was strata's cancel, by its log row)
+  // and the lock is free: both are facts after the process ended, not proof of how.
   await waitFor("the statement to end", async () => !(await sleeping(db)));
   // Other tests take the same key in their own databases: ask about this one.
   await waitFor("strata's lock in this database to be released", () => migrationLockFree(db));
@@ -50,7 +51,7 @@ async function stopDuringSleep(db: TestDb, dir: string) {
 }
 
 serverTest(
-  "deploy.sh forwards SIGTERM: strata rolls back, releases its lock, exit 143",
+  "deploy.sh forwards SIGTERM: strata cancels (its log row says 57014), rolls back, exit 143",
   async (db) => {
     const dir = await tempMigrations({
       "0001_slow.up.sql": "CREATE TABLE t (x int);\nSELECT pg_sleep(600);\n",
@@ -64,6 +65,13 @@ serverTest(
       assert.doesNotMatch(r.stdout, /deploying/);
       const [{ t }] = await db.sql`SELECT to_regclass('public.t') AS t`;
       assert.equal(t, null, "the transactional migration was rolled back");
+      // strata's own cancel, not a dropped connection (the server's connection check would end
+      // the statement too, and write no row): strata logged the cancelled statement.
+      const log = await db.sql`SELECT outcome, detail FROM strata_migrations_log`;
+      assert.deepEqual(
+        log.map((r) => [r.outcome, r.detail]),
+        [["failed", "57014 canceling statement due to user request"]],
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
