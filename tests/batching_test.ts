@@ -27,6 +27,10 @@ function sessionChangingFiles(role: string): Record<string, string> {
     "08_mine.up.sql": "CREATE TABLE mine (id int);\nINSERT INTO users VALUES (2, 'grace');",
     "09_timeout.up.sql": "SET statement_timeout = '1ms';",
     "10_slow.up.sql": "SELECT pg_sleep(0.05);\nCREATE TABLE slow_ok (id int);",
+    // Only for this transaction; strata's record after it must still run as the connecting role.
+    "11_local_role.up.sql": `SET LOCAL ROLE ${role};\nSET LOCAL search_path = nowhere;\n` +
+      "CREATE TABLE public.local_role (id int);",
+    "12_last.up.sql": "CREATE TABLE last (id int);",
   };
 }
 
@@ -63,7 +67,7 @@ serverTest(
         const url = db.url.replace(db.name, name);
         const env = { DATABASE_URL: url };
         if (mode === "one by one") {
-          for (let i = 0; i < 10; i++) {
+          for (let i = 0; i < 12; i++) {
             const r = await runCli(["--dir", dir, "upgrade", "+1"], { env });
             assert.equal(r.code, 0, `step ${i + 1}: ${r.stderr}`);
           }
@@ -87,6 +91,11 @@ serverTest(
         results[0].schema,
         new RegExp(`ALTER TABLE public.owned_by_other OWNER TO ${role}`),
       );
+      assert.match(
+        results[0].schema,
+        new RegExp(`ALTER TABLE public.local_role OWNER TO ${role}`),
+      );
+      assert.match(results[0].schema, /ALTER TABLE public\.last OWNER TO postgres/);
       assert.match(results[0].data, /INSERT INTO public\.audit VALUES \('user 1'\)/);
       assert.match(results[0].data, /INSERT INTO public\.audit VALUES \('user 2'\)/);
     } finally {

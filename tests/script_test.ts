@@ -29,15 +29,21 @@ Deno.test("renderTransactionalStep() wraps the file, records it, and restores th
   const sql = renderTransactionalStep(up(m), ctx);
   assert.equal(sql.prefix, "BEGIN;\nSET LOCAL lock_timeout = '5000ms';\n");
   assert.equal(sql.body, m.up.text);
-  assert.ok(sql.suffix.startsWith("\n;\nSET LOCAL search_path = pg_catalog, pg_temp;\n"));
-  assert.match(sql.suffix, /SET LOCAL SESSION AUTHORIZATION DEFAULT;\n/);
-  // A file's own SET statement_timeout = '1ms' must not cancel strata's record of it.
-  assert.match(
+  // The session is put back inside the file's transaction, before strata's writes: a file's
+  // SET ROLE or SET statement_timeout = '1ms' must not reach strata's record of it.
+  assert.ok(
+    sql.suffix.startsWith(
+      "\n;\n" + RESTORE_SESSION + "SET LOCAL search_path = pg_catalog, pg_temp;\nWITH done AS (",
+    ),
     sql.suffix,
-    /SET LOCAL statement_timeout TO DEFAULT;\nSET LOCAL lock_timeout TO DEFAULT;\n/,
   );
+  assert.match(RESTORE_SESSION, /^RESET ALL;\nRESET SESSION AUTHORIZATION;\n/);
   assert.match(sql.suffix, /INSERT INTO "public"."strata_migrations"/);
-  assert.ok(sql.suffix.endsWith("COMMIT;\n" + RESTORE_SESSION), "the restore comes after COMMIT");
+  assert.ok(
+    sql.suffix.endsWith(";\nCOMMIT;\n"),
+    "COMMIT ends the text: the restore commits with it",
+  );
+  assert.equal(sql.suffix.match(/^COMMIT;$/gm)?.length, 1);
   const outer = renderTransactionalStep(up(m), ctx, { inOuterTransaction: true });
   assert.equal(outer.prefix, "SET LOCAL lock_timeout = '5000ms';\n");
   assert.equal(outer.suffix, "\n;\n" + RESTORE_SESSION, "a batch records every step at its end");
@@ -80,6 +86,9 @@ Deno.test("renderPlanScript() puts a batch in one transaction recorded at its en
     script.slice(record),
     /VALUES\n\('1'::pg_catalog\.numeric.*\n\('2'::pg_catalog\.numeric/,
   );
-  assert.ok(script.trimEnd().endsWith(RESTORE_SESSION.trimEnd()));
+  // Each file is followed by the restore; the batch's record comes after the last one.
+  assert.equal(script.split(RESTORE_SESSION).length - 1, 2);
+  assert.ok(script.lastIndexOf(RESTORE_SESSION) < record);
+  assert.ok(script.trimEnd().endsWith("COMMIT;"));
   assert.equal(script.match(/^COMMIT;$/gm)?.length, 1);
 });

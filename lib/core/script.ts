@@ -58,21 +58,32 @@ export function renderSetLocal(header: Header): string {
 }
 
 /**
- * Bookkeeping inside a migration's transaction runs as the connecting role,
- * under a pinned search_path and the session's own timeouts, whatever the
- * file did with SET ROLE, search_path or `SET statement_timeout = '1ms'`
- * (all only for the rest of this transaction).
+ * A statement mark of a statement-by-statement file runs in a transaction
+ * of its own in the file's session: as the connecting role, under a pinned
+ * search_path and the session's own timeouts, whatever the file did with
+ * SET ROLE, search_path or `SET statement_timeout = '1ms'` (all only for
+ * the rest of the mark's transaction).
  */
 const OWN_STATEMENTS = PIN_SEARCH_PATH + "SET LOCAL SESSION AUTHORIZATION DEFAULT;\n" +
   "SET LOCAL statement_timeout TO DEFAULT;\nSET LOCAL lock_timeout TO DEFAULT;\n";
 
 /**
  * The text of a transactional step: BEGIN; SET LOCAL timeouts; the file; the
- * version-table and log writes; COMMIT; the session restored. The body is
- * followed by a line break and `;` so a last statement without `;` or a
- * trailing `--` comment still ends. Inside an outer transaction (a
- * `--single-transaction` batch) the step is only SET LOCAL, the file and
- * the restore: the batch records every step at its end (`renderBatchEnd`).
+ * session restored; the version-table and log writes under a pinned
+ * search_path; COMMIT. The body is followed by a line break and `;` so a
+ * last statement without `;` or a trailing `--` comment still ends.
+ *
+ * The restore runs inside the file's transaction: a committed file leaves
+ * the session as strata prepared it (settings made in a transaction persist
+ * when it commits, and a failed one rolls them all back), and strata's
+ * writes after it run as the connecting role under the session's own
+ * timeouts, whatever the file did with SET ROLE, search_path or
+ * `SET statement_timeout = '1ms'`. One implicit transaction and three
+ * `SET LOCAL`s fewer per file than restoring after COMMIT.
+ *
+ * Inside an outer transaction (a `--single-transaction` batch) the step is
+ * only SET LOCAL, the file and the restore: the batch records every step at
+ * its end (`renderBatchEnd`).
  */
 export function renderTransactionalStep(
   step: Step,
@@ -91,13 +102,17 @@ export function renderTransactionalStep(
   return {
     prefix: "BEGIN;\n" + renderSetLocal(file.header),
     body,
-    suffix: "\n;\n" + OWN_STATEMENTS + renderRecord(step, ctx) + "COMMIT;\n" + restoreOf(ctx),
+    suffix: "\n;\n" + restoreOf(ctx) + PIN_SEARCH_PATH + renderRecord(step, ctx) + "COMMIT;\n",
   };
 }
 
-/** The end of a `--single-transaction` batch: every step recorded in one statement, COMMIT. */
-export function renderBatchEnd(steps: readonly Step[], ctx: ScriptContext): string {
-  return OWN_STATEMENTS + renderBatchRecord(steps, ctx) + "COMMIT;\n" + restoreOf(ctx);
+/**
+ * The end of a `--single-transaction` batch: every step recorded in one
+ * statement, COMMIT. Each step ended with the restore, so the writes run as
+ * the connecting role under the session's own timeouts.
+ */
+export function renderBatchEnd(steps: readonly Step[], ctx: TableContext): string {
+  return PIN_SEARCH_PATH + renderBatchRecord(steps, ctx) + "COMMIT;\n";
 }
 
 /** The file a step runs: the up file, or the down file of a down step. */
