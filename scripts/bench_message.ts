@@ -10,8 +10,8 @@
  *
  * Forms: `psql` (BEGIN, the file, COMMIT, each its own message: what `psql -f`
  * sends); `strata` (the exact text the runner sends: one message with the
- * file, strata's SET LOCALs, the version and log rows, COMMIT and the session
- * restore for this server); `strata, portable restore` (the same with the
+ * file, the session restore for this server, the version and log rows
+ * through the session's prepared statements, COMMIT); `strata, portable restore` (the same with the
  * restore the offline dry-run script uses); `strata, no restore` (what the
  * restore costs; not a safe form).
  *
@@ -24,6 +24,7 @@ import { loadMigrations } from "../lib/core/files.ts";
 import { renderTransactionalStep, type ScriptContext } from "../lib/core/script.ts";
 import { RESTORE_SESSION } from "../lib/core/session_sql.ts";
 import type { Db, Step } from "../lib/core/types.ts";
+import { renderPrepareRecord } from "../lib/core/version_rows.ts";
 import { renderCreateTables } from "../lib/core/version_table.ts";
 import { STRATA_VERSION } from "../lib/core/version.ts";
 import { prepareSession, sessionRestore } from "../lib/db/session.ts";
@@ -70,6 +71,7 @@ try {
     sessions.push({ name, database, db, ms: 0 });
     await prepareSession(db, { writable: true });
     await db.runScript(renderCreateTables(table, { schema: true }));
+    await db.runScript(renderPrepareRecord(base));
   }
   // Every message built (and each file's hashes computed) before any is timed: only sending is.
   const messages = sessions.map((s) =>

@@ -135,6 +135,46 @@ serverTest(
 );
 
 serverTest(
+  "a file that deallocates strata's prepared record statements is refused; its own statements are fine",
+  async (db) => {
+    for (
+      const stmt of [
+        "DEALLOCATE ALL;",
+        "deallocate prepare all;",
+        "DEALLOCATE strata_record_up;",
+        'DEALLOCATE PREPARE "strata_record_down";',
+      ]
+    ) {
+      await withDir({
+        "1_a.up.sql": "CREATE TABLE a (id int);",
+        "2_b.up.sql": `CREATE TABLE b (id int);\n${stmt}`,
+      }, async (dir) => {
+        const before = await schemaFingerprint(db.sql);
+        const r = await cli(db, ["--dir", dir, "upgrade"]);
+        assert.equal(r.code, 2, stmt);
+        assert.match(
+          r.stderr,
+          /SETTING_REFUSED.*"2_b\.up\.sql" line 2: it deallocates strata's prepared statements/,
+        );
+        assert.match(r.stderr, /deallocate your own statements by name/);
+        assert.equal(await schemaFingerprint(db.sql), before, `${stmt}: nothing ran`);
+      });
+    }
+    // A file's own prepared statement, DISCARD PLANS, and the files after it are recorded.
+    await withDir({
+      "1_a.up.sql": "PREPARE mine AS SELECT 1;\nEXECUTE mine;\nDEALLOCATE mine;\nDISCARD PLANS;",
+      "2_b.up.sql": "CREATE TABLE b (id int);",
+      "3_c.up.sql": "CREATE TABLE c (id int);",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 0, r.stderr);
+      const rows = await db.sql`SELECT version::int AS v FROM strata_migrations ORDER BY 1`;
+      assert.deepEqual(rows.map((row) => row.v), [1, 2, 3]);
+    });
+  },
+);
+
+serverTest(
   "a statement-by-statement file that makes its session read-only by default: strata's marks still write",
   async (db) => {
     const files = {

@@ -8,6 +8,7 @@ import {
 } from "../lib/core/script.ts";
 import { RESTORE_SESSION } from "../lib/core/session_sql.ts";
 import type { Migration, Plan, Step } from "../lib/core/types.ts";
+import { renderPrepareRecord } from "../lib/core/version_rows.ts";
 
 const enc = new TextEncoder();
 const ctx = { table: { schema: "public", name: "strata_migrations" }, strataVersion: "9.9.9" };
@@ -33,12 +34,16 @@ Deno.test("renderTransactionalStep() wraps the file, records it, and restores th
   // SET ROLE or SET statement_timeout = '1ms' must not reach strata's record of it.
   assert.ok(
     sql.suffix.startsWith(
-      "\n;\n" + RESTORE_SESSION + "SET LOCAL search_path = pg_catalog, pg_temp;\nWITH done AS (",
+      "\n;\n" + RESTORE_SESSION + "SET LOCAL search_path = pg_catalog, pg_temp;\n" +
+        "EXECUTE strata_record_up('1'::pg_catalog.numeric, ",
     ),
     sql.suffix,
   );
   assert.match(RESTORE_SESSION, /^RESET ALL;\nRESET SESSION AUTHORIZATION;\n/);
-  assert.match(sql.suffix, /INSERT INTO "public"."strata_migrations"/);
+  assert.ok(
+    renderPrepareRecord(ctx).includes('INSERT INTO "public"."strata_migrations"'),
+    "the prepared record writes the version table",
+  );
   assert.ok(
     sql.suffix.endsWith(";\nCOMMIT;\n"),
     "COMMIT ends the text: the restore commits with it",
@@ -91,4 +96,30 @@ Deno.test("renderPlanScript() puts a batch in one transaction recorded at its en
   assert.ok(script.lastIndexOf(RESTORE_SESSION) < record);
   assert.ok(script.trimEnd().endsWith("COMMIT;"));
   assert.equal(script.match(/^COMMIT;$/gm)?.length, 1);
+  assert.ok(!script.includes("PREPARE "), "a batch records with one plain statement");
+});
+
+Deno.test("renderPlanScript() prepares the record statements once, before the first file that uses them", async () => {
+  const ms = await load({
+    "1_a.up.sql": "-- transaction: false\nCREATE INDEX CONCURRENTLY a_i ON a (id);",
+    "2_b.up.sql": "CREATE TABLE b (id int);",
+    "3_c.up.sql": "CREATE TABLE c (id int);",
+  });
+  const options = { prepareTables: "-- tables\n", title: "t" };
+  const script = renderPlanScript(
+    { direction: "up", steps: ms.map(up), from: null, to: 3n },
+    ctx,
+    options,
+  );
+  const prepare = script.indexOf(renderPrepareRecord(ctx));
+  assert.ok(prepare > script.indexOf("-- tables"), "after the tables it names exist");
+  assert.ok(prepare < script.indexOf("-- 1_a.up.sql"));
+  assert.equal(script.split("PREPARE strata_record_up(").length - 1, 1);
+  assert.equal(script.split("EXECUTE strata_record_up(").length - 1, 2);
+  const onlyStatements = renderPlanScript(
+    { direction: "up", steps: [up(ms[0])], from: null, to: 1n },
+    ctx,
+    options,
+  );
+  assert.ok(!onlyStatements.includes("PREPARE "), "statement-by-statement files write plain rows");
 });

@@ -24,6 +24,7 @@ import {
   renderMarkFinished,
   renderMarkStarted,
   renderMarkStatement,
+  renderPrepareRecord,
   renderRecord,
   renderStamp,
 } from "../lib/core/version_rows.ts";
@@ -35,7 +36,9 @@ const ctx = { table: { schema: "ops", name: "versions" }, strataVersion: "1.0" }
  * SQL syntax the grammar itself maps there (CURRENT_USER, IN, IS NULL...).
  */
 function assertQualified(sql: string, what: string): void {
-  const code = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""');
+  // A prepared statement's name (PREPARE name(types), EXECUTE name(values)) is not a call.
+  const code = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""')
+    .replace(/\b(PREPARE|EXECUTE) strata_record_(up|down)\(/g, "$1 ");
   const calls = [...code.matchAll(/([A-Za-z_][A-Za-z0-9_.]*)\s*\(/g)].map((m) => m[1])
     .filter((f) =>
       !/^(pg_catalog\.\w+|VALUES|IN|ANY|ARRAY|EXISTS|OPERATOR|AS|done|FILTER)$/i.test(f)
@@ -60,8 +63,9 @@ Deno.test("every row write and read strata renders is schema-qualified", async (
   const up = { kind: "up" as const, migration: m };
   const down = { kind: "down" as const, migration: m };
   const texts: Array<[string, string]> = [
-    ["record up", renderRecord(up, ctx)],
-    ["record down", renderRecord(down, ctx)],
+    ["record prepared", renderPrepareRecord(ctx)],
+    ["record up", renderRecord(up)],
+    ["record down", renderRecord(down)],
     ["batch", renderBatchRecord([up], ctx)],
     ["batch down", renderBatchRecord([down], ctx)],
     ["stamp", renderStamp({ add: [m], remove: [m], resolve: [m] }, ctx)],

@@ -129,13 +129,20 @@ function releasesLocks(words: readonly string[]): boolean {
   return (words[0] === "DISCARD" && words[1] === "ALL") || words.includes("PG_ADVISORY_UNLOCK_ALL");
 }
 
+/** `DEALLOCATE ALL` or a `DEALLOCATE` of strata's own statements (`RECORD_STATEMENTS`). */
+function deallocatesRecord(s: Statement): boolean {
+  return s.words[0] === "DEALLOCATE" &&
+    (s.words.includes("ALL") || /\bstrata_record_(up|down)\b/i.test(s.normalized));
+}
+
 const ON_VALUES = new Set(["ON", "TRUE", "YES", "1", "'ON'", "'TRUE'", "'YES'", "'1'"]);
 
 /**
  * Refuse a file that turns standard_conforming_strings off (or back to a
  * default that may be off): strata's lexer, its quoting and the server would
  * then disagree about where strings end. Refuse one that drops the session's
- * advisory locks (strata's migration lock among them).
+ * advisory locks (strata's migration lock among them), or strata's prepared
+ * record statements.
  */
 function refuseSettings(statements: readonly Statement[], file: string): void {
   for (const s of statements) {
@@ -160,6 +167,20 @@ function refuseSettings(statements: readonly Statement[], file: string): void {
           hint: "DISCARD ALL and pg_advisory_unlock_all() drop every advisory lock of the " +
             "session, so a second deploy could run beside this one; strata resets the session " +
             "after each file itself: remove this statement (DISCARD PLANS, SEQUENCES or TEMP are fine)",
+        },
+      );
+    }
+    if (deallocatesRecord(s)) {
+      throw new StrataError(
+        "SETTING_REFUSED",
+        `Cannot run "${file}" line ${s.line}: it deallocates strata's prepared statements`,
+        {
+          file,
+          line: s.line,
+          column: s.column,
+          hint: "strata records each migration with statements it prepares once per session " +
+            "(strata_record_up, strata_record_down); deallocate your own statements by name " +
+            "instead of DEALLOCATE ALL, and remove this statement",
         },
       );
     }

@@ -22,6 +22,7 @@ import {
   renderMarkFinished,
   renderMarkStarted,
   renderMarkStatement,
+  renderPrepareRecord,
   renderRecord,
   renderStamp,
 } from "./version_rows.ts";
@@ -102,7 +103,7 @@ export function renderTransactionalStep(
   return {
     prefix: "BEGIN;\n" + renderSetLocal(file.header),
     body,
-    suffix: "\n;\n" + restoreOf(ctx) + PIN_SEARCH_PATH + renderRecord(step, ctx) + "COMMIT;\n",
+    suffix: "\n;\n" + restoreOf(ctx) + PIN_SEARCH_PATH + renderRecord(step) + "COMMIT;\n",
   };
 }
 
@@ -171,14 +172,24 @@ function scriptHead(ctx: ScriptContext, options: ScriptOptions): string {
 }
 
 /**
+ * Whether running `plan` records a step with the session's prepared
+ * statements (`renderPrepareRecord`): a step in its own transaction does; a
+ * `--single-transaction` batch and statement-by-statement files do not.
+ */
+export function usesPreparedRecord(plan: Plan, singleTransaction: boolean): boolean {
+  return !singleTransaction && plan.steps.some((s) => stepFile(s).runMode.kind !== "none");
+}
+
+/**
  * The complete script of a plan for `--dry-run`: valid for
  * `psql -v ON_ERROR_STOP=1 -f -`, with the same texts the runner sends, each
  * file's SQL verbatim (a redundant BEGIN/COMMIT wrapper blanked) under a
  * comment naming the file and how it runs.
  */
 export function renderPlanScript(plan: Plan, ctx: ScriptContext, options: ScriptOptions): string {
-  let out = scriptHead(ctx, options);
   const single = options.singleTransaction === true;
+  let out = scriptHead(ctx, options) +
+    (usesPreparedRecord(plan, single) ? renderPrepareRecord(ctx) + "\n" : "");
   if (single) out += "BEGIN;\n\n";
   for (const step of plan.steps) {
     const file = stepFile(step);

@@ -1,7 +1,8 @@
 /**
  * Execute a plan on a `Db`. A transactional migration is one message (BEGIN;
- * SET LOCAL …; the file; the version-table and log writes; COMMIT; the
- * session restored), atomic with its record and one round trip; one that
+ * SET LOCAL …; the file; the session restored; the version-table and log
+ * writes through the session's prepared statements; COMMIT), atomic with its
+ * record and one round trip; one that
  * fails only on its lock timeout (SQLSTATE 55P03) is retried with backoff. A
  * statement-by-statement migration runs between a `started` (or
  * `reverting`) row and its final record, so an interruption stays visible.
@@ -29,9 +30,17 @@ import {
   type ScriptContext,
   statementText,
   stepFile,
+  usesPreparedRecord,
 } from "../core/script.ts";
 import type { Db, Plan, Step } from "../core/types.ts";
-import { renderFailureLog, renderMarkFinished, renderMarkStarted } from "../core/version_rows.ts";
+import type { TableContext } from "../core/version_table.ts";
+import {
+  RECORD_STATEMENTS,
+  renderFailureLog,
+  renderMarkFinished,
+  renderMarkStarted,
+  renderPrepareRecord,
+} from "../core/version_rows.ts";
 import { sessionRestore } from "./session.ts";
 
 /** Progress of a run, for output. */
@@ -78,6 +87,7 @@ export async function runPlan(db: Db, plan: Plan, given: RunOptions): Promise<nu
     await runBatched(db, plan, options);
     return now() - started;
   }
+  if (usesPreparedRecord(plan, false)) await prepareRecord(db, options);
   for (let i = 0; i < plan.steps.length; i++) {
     const step = plan.steps[i];
     refuseIfStopping(plan, i, options);
@@ -284,6 +294,24 @@ async function logFailure(
   } catch {
     // The failure itself is what the user must see; a lost audit row must not hide it.
   }
+}
+
+/** What each session has prepared with `renderPrepareRecord`: its text. */
+const preparedRecords = new WeakMap<Db, string>();
+
+/**
+ * Prepare the statements that record a step on `db`'s session, once: again
+ * only for another table or strata version (the old ones deallocated).
+ */
+async function prepareRecord(db: Db, ctx: TableContext): Promise<void> {
+  const text = renderPrepareRecord(ctx);
+  const before = preparedRecords.get(db);
+  if (before === text) return;
+  const drop = before === undefined
+    ? ""
+    : RECORD_STATEMENTS.map((name) => `DEALLOCATE ${name};\n`).join("");
+  await db.runScript(drop + text);
+  preparedRecords.set(db, text);
 }
 
 /** Roll back the transaction a failed step left open, if the server says one is (never throws). */
