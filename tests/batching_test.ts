@@ -172,3 +172,35 @@ Deno.test("on the embedded database too, a file's SET search_path ends with the 
     await Deno.remove(data, { recursive: true });
   }
 });
+
+serverTest(
+  "deferred constraint triggers fire under the file's own settings, before strata's writes",
+  async (db) => {
+    const dir = await tempMigrations({
+      "1_a.up.sql": "CREATE TABLE notes (what text);\nCREATE TABLE items (id int PRIMARY KEY);\n" +
+        "CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n" +
+        "  INSERT INTO public.notes VALUES (coalesce(current_setting('app.note', true), '(none)')" +
+        " || ' as ' || current_user);\n  RETURN NULL;\nEND $$;\n" +
+        "CREATE CONSTRAINT TRIGGER items_note AFTER INSERT ON items\n" +
+        "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION note();\n" +
+        "CREATE TABLE child (item int REFERENCES items DEFERRABLE INITIALLY DEFERRED);",
+      "2_b.up.sql": "SET LOCAL app.note = 'from the file';\nINSERT INTO items VALUES (1);",
+      "3_c.up.sql": "INSERT INTO child VALUES (42);",
+    });
+    try {
+      const r = await runCli(["--dir", dir, "upgrade"], { env: { DATABASE_URL: db.url } });
+      assert.equal(r.code, 1, r.stderr);
+      // 3_c's deferred foreign key fails as the file's own error, not strata's.
+      assert.match(
+        r.stderr,
+        /MIGRATION_FAILED.*"3_c\.up\.sql" failed: insert or update on table "child"/,
+      );
+      const notes = await db.sql`SELECT what FROM notes`;
+      assert.deepEqual(notes.map((n) => n.what), ["from the file as postgres"]);
+      const rows = await db.sql`SELECT version::int AS v FROM strata_migrations ORDER BY 1`;
+      assert.deepEqual(rows.map((row) => row.v), [1, 2]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -156,10 +156,29 @@ serverTest(
           r.stderr,
           /SETTING_REFUSED.*"2_b\.up\.sql" line 2: it deallocates strata's prepared statements/,
         );
-        assert.match(r.stderr, /deallocate your own statements by name/);
+        assert.match(r.stderr, /deallocate only your own statements, by name/);
         assert.equal(await schemaFingerprint(db.sql), before, `${stmt}: nothing ran`);
       });
     }
+    // Inside a DO block the check cannot see it: the file is rolled back and the failure is
+    // strata's write, with what to do.
+    await withDir({
+      "1_a.up.sql": "CREATE TABLE a (id int);",
+      "2_b.up.sql": "CREATE TABLE b (id int);\nDO $$BEGIN EXECUTE 'DEALLOCATE ALL'; END$$;",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /BOOKKEEPING_FAILED.*Cannot record "2_b\.up\.sql" in the version table: prepared statement "strata_record_up" does not exist/,
+      );
+      assert.match(r.stderr, /DEALLOCATE ALL inside a function or DO block/);
+      const rows = await db.sql`SELECT version::int AS v FROM strata_migrations ORDER BY 1`;
+      assert.deepEqual(rows.map((row) => row.v), [1]);
+      const b = await db.sql`SELECT to_regclass('public.b') AS b`;
+      assert.equal(b[0].b, null, "2_b rolled back");
+      await db.sql.unsafe("DROP TABLE a, strata_migrations, strata_migrations_log");
+    });
     // A file's own prepared statement, DISCARD PLANS, and the files after it are recorded.
     await withDir({
       "1_a.up.sql": "PREPARE mine AS SELECT 1;\nEXECUTE mine;\nDEALLOCATE mine;\nDISCARD PLANS;",

@@ -64,6 +64,13 @@ Deno.test("migrate() migrates an application's own in-process PGlite in its test
     const again = await migrate({ database: pg, migrations: APP_MIGRATIONS });
     assert.deepEqual(again.steps, []);
     assert.equal(again.to, "0002");
+    // One session, a new call each time: strata's prepared record statements are found, not
+    // prepared twice.
+    const down = await downgrade({ database: pg, migrations: APP_MIGRATIONS, target: "-1" });
+    assert.equal(down.to, "0001");
+    const up = await migrate({ database: pg, migrations: APP_MIGRATIONS });
+    assert.equal(up.steps.length, 1);
+    assert.equal(up.to, "0002");
     assert.equal(pg.closed, false, "strata must leave the application's database open");
   } finally {
     await pg.close();

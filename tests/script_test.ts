@@ -34,7 +34,8 @@ Deno.test("renderTransactionalStep() wraps the file, records it, and restores th
   // SET ROLE or SET statement_timeout = '1ms' must not reach strata's record of it.
   assert.ok(
     sql.suffix.startsWith(
-      "\n;\n" + RESTORE_SESSION + "SET LOCAL search_path = pg_catalog, pg_temp;\n" +
+      "\n;\nSET CONSTRAINTS ALL IMMEDIATE;\n" + RESTORE_SESSION +
+        "SET LOCAL search_path = pg_catalog, pg_temp;\n" +
         "EXECUTE strata_record_up('1'::pg_catalog.numeric, ",
     ),
     sql.suffix,
@@ -99,7 +100,7 @@ Deno.test("renderPlanScript() puts a batch in one transaction recorded at its en
   assert.ok(!script.includes("PREPARE "), "a batch records with one plain statement");
 });
 
-Deno.test("renderPlanScript() prepares the record statements once, before the first file that uses them", async () => {
+Deno.test("renderPlanScript() prepares the record statements once, at its head, only when a file uses them", async () => {
   const ms = await load({
     "1_a.up.sql": "-- transaction: false\nCREATE INDEX CONCURRENTLY a_i ON a (id);",
     "2_b.up.sql": "CREATE TABLE b (id int);",

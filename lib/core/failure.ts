@@ -145,6 +145,8 @@ export function isBookkeepingError(
     readonly bodyClosed: boolean;
   },
 ): boolean {
+  // strata's prepared record statements, gone (a DEALLOCATE inside a function) or failing.
+  if (err.sqlstate === "26000" || /"strata_record_(up|down)"/.test(err.message)) return true;
   if (err.position !== undefined) {
     if (err.position - 1 < step.bodyEnd) return false;
     return err.sqlstate !== "42601" || step.bodyClosed;
@@ -266,6 +268,9 @@ function failureHint(
         ? "Grant the role INSERT, UPDATE and DELETE on the version and log tables"
         : err.sqlstate === "25006"
         ? "The file made its transaction read-only; remove that statement"
+        : err.sqlstate === "26000"
+        ? "The file deallocated strata's prepared statements (DEALLOCATE ALL inside a function " +
+          "or DO block, where strata's check cannot see it); remove that statement"
         : "This is strata's SQL, not the file's; please report it");
   }
   return err.hint;

@@ -131,8 +131,9 @@ function releasesLocks(words: readonly string[]): boolean {
 
 /** `DEALLOCATE ALL` or a `DEALLOCATE` of strata's own statements (`RECORD_STATEMENTS`). */
 function deallocatesRecord(s: Statement): boolean {
-  return s.words[0] === "DEALLOCATE" &&
-    (s.words.includes("ALL") || /\bstrata_record_(up|down)\b/i.test(s.normalized));
+  return s.words[0] === "DEALLOCATE" && (s.words.includes("ALL") ||
+    /(^|[^"\w])strata_record_(up|down)\b/i.test(s.normalized) ||
+    /"strata_record_(up|down)"/.test(s.normalized));
 }
 
 const ON_VALUES = new Set(["ON", "TRUE", "YES", "1", "'ON'", "'TRUE'", "'YES'", "'1'"]);
@@ -179,8 +180,8 @@ function refuseSettings(statements: readonly Statement[], file: string): void {
           line: s.line,
           column: s.column,
           hint: "strata records each migration with statements it prepares once per session " +
-            "(strata_record_up, strata_record_down); deallocate your own statements by name " +
-            "instead of DEALLOCATE ALL, and remove this statement",
+            "(strata_record_up, strata_record_down); remove this statement, and deallocate " +
+            "only your own statements, by name",
         },
       );
     }

@@ -68,6 +68,9 @@ export function renderSetLocal(header: Header): string {
 const OWN_STATEMENTS = PIN_SEARCH_PATH + "SET LOCAL SESSION AUTHORIZATION DEFAULT;\n" +
   "SET LOCAL statement_timeout TO DEFAULT;\nSET LOCAL lock_timeout TO DEFAULT;\n";
 
+/** Fire the file's deferred constraint checks now, before the session is put back. */
+const CHECK_DEFERRED = "SET CONSTRAINTS ALL IMMEDIATE;\n";
+
 /**
  * The text of a transactional step: BEGIN; SET LOCAL timeouts; the file; the
  * session restored; the version-table and log writes under a pinned
@@ -81,6 +84,11 @@ const OWN_STATEMENTS = PIN_SEARCH_PATH + "SET LOCAL SESSION AUTHORIZATION DEFAUL
  * timeouts, whatever the file did with SET ROLE, search_path or
  * `SET statement_timeout = '1ms'`. One implicit transaction and three
  * `SET LOCAL`s fewer per file than restoring after COMMIT.
+ *
+ * Deferred constraints and constraint triggers are checked when the file's
+ * SQL ends (`CHECK_DEFERRED`), under the file's own role and settings, as
+ * they would be at its COMMIT without strata. Settings that act at COMMIT
+ * itself (`SET LOCAL synchronous_commit = off`) end with the restore.
  *
  * Inside an outer transaction (a `--single-transaction` batch) the step is
  * only SET LOCAL, the file and the restore: the batch records every step at
@@ -103,7 +111,8 @@ export function renderTransactionalStep(
   return {
     prefix: "BEGIN;\n" + renderSetLocal(file.header),
     body,
-    suffix: "\n;\n" + restoreOf(ctx) + PIN_SEARCH_PATH + renderRecord(step) + "COMMIT;\n",
+    suffix: "\n;\n" + CHECK_DEFERRED + restoreOf(ctx) + PIN_SEARCH_PATH + renderRecord(step) +
+      "COMMIT;\n",
   };
 }
 

@@ -87,7 +87,7 @@ export async function runPlan(db: Db, plan: Plan, given: RunOptions): Promise<nu
     await runBatched(db, plan, options);
     return now() - started;
   }
-  if (usesPreparedRecord(plan, false)) await prepareRecord(db, options);
+  if (usesPreparedRecord(plan, false)) await prepareRecordOrFail(db, plan, options);
   for (let i = 0; i < plan.steps.length; i++) {
     const step = plan.steps[i];
     refuseIfStopping(plan, i, options);
@@ -299,19 +299,42 @@ async function logFailure(
 /** What each session has prepared with `renderPrepareRecord`: its text. */
 const preparedRecords = new WeakMap<Db, string>();
 
+/** Which of strata's record statements a session holds (a `Db` strata has not prepared yet). */
+const PREPARED_RECORDS = "SELECT name FROM pg_catalog.pg_prepared_statements " +
+  "WHERE name OPERATOR(pg_catalog.=) ANY (ARRAY[" +
+  RECORD_STATEMENTS.map((name) => `'${name}'`).join(", ") + "]::pg_catalog.text[])";
+
 /**
- * Prepare the statements that record a step on `db`'s session, once: again
- * only for another table or strata version (the old ones deallocated).
+ * Prepare the statements that record a step on `db`'s session, once per
+ * session: again for another table or strata version. A `Db` strata has
+ * not prepared before may still be a session that holds them (a library
+ * caller's PGlite wrapped anew on each call): those are deallocated first.
  */
 async function prepareRecord(db: Db, ctx: TableContext): Promise<void> {
   const text = renderPrepareRecord(ctx);
   const before = preparedRecords.get(db);
   if (before === text) return;
-  const drop = before === undefined
-    ? ""
-    : RECORD_STATEMENTS.map((name) => `DEALLOCATE ${name};\n`).join("");
-  await db.runScript(drop + text);
+  preparedRecords.delete(db);
+  const held = await db.query<{ name: string }>(PREPARED_RECORDS);
+  await db.runScript(held.map((r) => `DEALLOCATE ${r.name};\n`).join("") + text);
   preparedRecords.set(db, text);
+}
+
+/** `prepareRecord`, its failure reported as strata's own write failing before the first file. */
+async function prepareRecordOrFail(db: Db, plan: Plan, options: RunOptions): Promise<void> {
+  try {
+    await prepareRecord(db, options);
+  } catch (err) {
+    if (!isDbServerError(err)) throw err;
+    const index = plan.steps.findIndex((s) => stepFile(s).runMode.kind !== "none");
+    throw migrationFailure(err, {
+      plan,
+      index,
+      text: "",
+      offset: 0,
+      bookkeeping: true,
+    }, failureContext(options));
+  }
 }
 
 /** Roll back the transaction a failed step left open, if the server says one is (never throws). */
