@@ -12,8 +12,9 @@
  * sends); `strata` (the exact text the runner sends: one message with the
  * file, the session restore for this server, the version and log rows
  * through the session's prepared statements, COMMIT); `strata, portable restore` (the same with the
- * restore the offline dry-run script uses); `strata, no restore` (what the
- * restore costs; not a safe form).
+ * restore the offline dry-run script uses); `strata, no restore` (the restore
+ * left out, and with it the reset of role and timeouts before strata's
+ * writes: what it costs; not a safe form).
  *
  * Server: STRATA_BENCH_URL, default postgres://postgres@127.0.0.1:5432/postgres.
  */

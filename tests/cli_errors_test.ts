@@ -98,6 +98,17 @@ serverTest(
   },
 );
 
+/** `2_b.up.sql` with `second` after a plain first file: exit 2, `stderr` matching each, nothing ran. */
+async function assertRefused(db: TestDb, second: string, stderr: RegExp[]): Promise<void> {
+  await withDir({ "1_a.up.sql": "CREATE TABLE a (id int);", "2_b.up.sql": second }, async (dir) => {
+    const before = await schemaFingerprint(db.sql);
+    const r = await cli(db, ["--dir", dir, "upgrade"]);
+    assert.equal(r.code, 2, second);
+    for (const re of stderr) assert.match(r.stderr, re);
+    assert.equal(await schemaFingerprint(db.sql), before, `${second}: nothing ran`);
+  });
+}
+
 serverTest(
   "a file that would drop strata's migration lock (DISCARD ALL, pg_advisory_unlock_all) is refused",
   async (db) => {
@@ -109,20 +120,10 @@ serverTest(
         "SELECT pg_catalog.pg_advisory_unlock_all();",
       ]
     ) {
-      await withDir({
-        "1_a.up.sql": "CREATE TABLE a (id int);",
-        "2_b.up.sql": `-- transaction: false\nCREATE TABLE b (id int);\n${stmt}`,
-      }, async (dir) => {
-        const before = await schemaFingerprint(db.sql);
-        const r = await cli(db, ["--dir", dir, "upgrade"]);
-        assert.equal(r.code, 2, stmt);
-        assert.match(
-          r.stderr,
-          /SETTING_REFUSED.*"2_b\.up\.sql" line 3: it releases strata's migration lock/,
-        );
-        assert.match(r.stderr, /DISCARD PLANS, SEQUENCES or TEMP are fine/);
-        assert.equal(await schemaFingerprint(db.sql), before, `${stmt}: nothing ran`);
-      });
+      await assertRefused(db, `-- transaction: false\nCREATE TABLE b (id int);\n${stmt}`, [
+        /SETTING_REFUSED.*"2_b\.up\.sql" line 3: it releases strata's migration lock/,
+        /DISCARD PLANS, SEQUENCES or TEMP are fine/,
+      ]);
     }
     await withDir(
       { "1_a.up.sql": "DISCARD PLANS;\nDISCARD TEMP;\nCREATE TABLE a (id int);" },
@@ -145,20 +146,10 @@ serverTest(
         'DEALLOCATE PREPARE "strata_record_down";',
       ]
     ) {
-      await withDir({
-        "1_a.up.sql": "CREATE TABLE a (id int);",
-        "2_b.up.sql": `CREATE TABLE b (id int);\n${stmt}`,
-      }, async (dir) => {
-        const before = await schemaFingerprint(db.sql);
-        const r = await cli(db, ["--dir", dir, "upgrade"]);
-        assert.equal(r.code, 2, stmt);
-        assert.match(
-          r.stderr,
-          /SETTING_REFUSED.*"2_b\.up\.sql" line 2: it deallocates strata's prepared statements/,
-        );
-        assert.match(r.stderr, /deallocate only your own statements, by name/);
-        assert.equal(await schemaFingerprint(db.sql), before, `${stmt}: nothing ran`);
-      });
+      await assertRefused(db, `CREATE TABLE b (id int);\n${stmt}`, [
+        /SETTING_REFUSED.*"2_b\.up\.sql" line 2: it deallocates strata's prepared statements/,
+        /deallocate only your own statements, by name/,
+      ]);
     }
     // Inside a DO block the check cannot see it: the file is rolled back and the failure is
     // strata's write, with what to do.

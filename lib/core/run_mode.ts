@@ -138,6 +138,16 @@ function deallocatesRecord(s: Statement): boolean {
 
 const ON_VALUES = new Set(["ON", "TRUE", "YES", "1", "'ON'", "'TRUE'", "'YES'", "'1'"]);
 
+/** `SETTING_REFUSED` for statement `s` of `file`: what it does, and what to do. */
+function refused(s: Statement, file: string, what: string, hint: string): StrataError {
+  return new StrataError("SETTING_REFUSED", `Cannot run "${file}" line ${s.line}: ${what}`, {
+    file,
+    line: s.line,
+    column: s.column,
+    hint,
+  });
+}
+
 /**
  * Refuse a file that turns standard_conforming_strings off (or back to a
  * default that may be off): strata's lexer, its quoting and the server would
@@ -158,45 +168,33 @@ function refuseSettings(statements: readonly Statement[], file: string): void {
       value = m ? m[1].toUpperCase() : undefined;
     }
     if (releasesLocks(w)) {
-      throw new StrataError(
-        "SETTING_REFUSED",
-        `Cannot run "${file}" line ${s.line}: it releases strata's migration lock`,
-        {
-          file,
-          line: s.line,
-          column: s.column,
-          hint: "DISCARD ALL and pg_advisory_unlock_all() drop every advisory lock of the " +
-            "session, so a second deploy could run beside this one; strata resets the session " +
-            "after each file itself: remove this statement (DISCARD PLANS, SEQUENCES or TEMP are fine)",
-        },
+      throw refused(
+        s,
+        file,
+        "it releases strata's migration lock",
+        "DISCARD ALL and pg_advisory_unlock_all() drop every advisory lock of the " +
+          "session, so a second deploy could run beside this one; strata resets the session " +
+          "after each file itself: remove this statement (DISCARD PLANS, SEQUENCES or TEMP are fine)",
       );
     }
     if (deallocatesRecord(s)) {
-      throw new StrataError(
-        "SETTING_REFUSED",
-        `Cannot run "${file}" line ${s.line}: it deallocates strata's prepared statements`,
-        {
-          file,
-          line: s.line,
-          column: s.column,
-          hint: "strata records each migration with statements it prepares once per session " +
-            "(strata_record_up, strata_record_down); remove this statement, and deallocate " +
-            "only your own statements, by name",
-        },
+      throw refused(
+        s,
+        file,
+        "it deallocates strata's prepared statements",
+        "strata records each migration with statements it prepares once per session " +
+          "(strata_record_up, strata_record_down); remove this statement, and deallocate " +
+          "only your own statements, by name",
       );
     }
     if (value === undefined || ON_VALUES.has(value)) continue;
-    throw new StrataError(
-      "SETTING_REFUSED",
-      `Cannot run "${file}" line ${s.line}: it turns standard_conforming_strings off`,
-      {
-        file,
-        line: s.line,
-        column: s.column,
-        hint: "strata runs every migration with standard_conforming_strings = on, so backslashes " +
-          "in '' strings are ordinary characters; write E'...' strings where you need escapes, " +
-          "and remove this statement",
-      },
+    throw refused(
+      s,
+      file,
+      "it turns standard_conforming_strings off",
+      "strata runs every migration with standard_conforming_strings = on, so backslashes " +
+        "in '' strings are ordinary characters; write E'...' strings where you need escapes, " +
+        "and remove this statement",
     );
   }
 }
