@@ -174,7 +174,7 @@ Deno.test("on the embedded database too, a file's SET search_path ends with the 
 });
 
 serverTest(
-  "deferred constraint triggers fire under the file's own settings, before strata's writes",
+  "deferred constraint triggers fire under the file's own settings, before strata's writes, in a batch too",
   async (db) => {
     const dir = await tempMigrations({
       "1_a.up.sql": "CREATE TABLE notes (what text);\nCREATE TABLE items (id int PRIMARY KEY);\n" +
@@ -188,7 +188,11 @@ serverTest(
       "3_c.up.sql": "INSERT INTO child VALUES (42);",
     });
     try {
-      const r = await runCli(["--dir", dir, "upgrade"], { env: { DATABASE_URL: db.url } });
+      const env = { DATABASE_URL: db.url };
+      // A batch checks each file's deferred constraints after it too (as files run one by one).
+      const batch = await runCli(["--dir", dir, "upgrade", "2", "--single-transaction"], { env });
+      assert.equal(batch.code, 0, batch.stderr);
+      const r = await runCli(["--dir", dir, "upgrade"], { env });
       assert.equal(r.code, 1, r.stderr);
       // 3_c's deferred foreign key fails as the file's own error, not strata's.
       assert.match(

@@ -144,10 +144,11 @@ serverTest(
         "deallocate prepare all;",
         "DEALLOCATE strata_record_up;",
         'DEALLOCATE PREPARE "strata_record_down";',
+        "PREPARE strata_record_up AS SELECT 1;",
       ]
     ) {
       await assertRefused(db, `CREATE TABLE b (id int);\n${stmt}`, [
-        /SETTING_REFUSED.*"2_b\.up\.sql" line 2: it deallocates strata's prepared statements/,
+        /SETTING_REFUSED.*"2_b\.up\.sql" line 2: it deallocates or redefines strata's prepared statements/,
         /deallocate only your own statements, by name/,
       ]);
     }
@@ -168,6 +169,42 @@ serverTest(
       assert.deepEqual(rows.map((row) => row.v), [1]);
       const b = await db.sql`SELECT to_regclass('public.b') AS b`;
       assert.equal(b[0].b, null, "2_b rolled back");
+      await db.sql.unsafe("DROP TABLE a, strata_migrations, strata_migrations_log");
+    });
+    // A statement-by-statement file that deallocates them: the next file's record prepares again.
+    await withDir({
+      "1_a.up.sql": "CREATE TABLE a (id int);",
+      "2_b.up.sql": "-- transaction: false\nDO $$BEGIN EXECUTE 'DEALLOCATE ALL'; END$$;",
+      "3_c.up.sql": "CREATE TABLE c (id int);",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 0, r.stderr);
+      await db.sql.unsafe("DROP TABLE a, c, strata_migrations, strata_migrations_log");
+    });
+    // The file's own EXECUTE of a statement that does not exist is the file's error.
+    await withDir({
+      "1_a.up.sql": "CREATE TABLE a (id int);\nEXECUTE insert_a(2);",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /MIGRATION_FAILED.*"1_a\.up\.sql" failed: prepared statement "insert_a" does not exist/,
+      );
+      await db.sql.unsafe("DROP TABLE strata_migrations, strata_migrations_log");
+    });
+    // A file that alters the version table: strata's write fails as strata's, with no caret in
+    // the file (its record is one statement of its own, not the prepared one planned again).
+    await withDir({
+      "1_a.up.sql": "CREATE TABLE a (id int);",
+      "2_b.up.sql": Array.from({ length: 30 }, (_, i) => `CREATE TABLE b${i} (id int);`)
+        .join("\n") + "\nALTER TABLE strata_migrations DROP COLUMN file_hash;",
+    }, async (dir) => {
+      const r = await cli(db, ["--dir", dir, "upgrade"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /BOOKKEEPING_FAILED.*Cannot record "2_b\.up\.sql"/);
+      assert.match(r.stderr, /column "file_hash" .*does not exist/);
+      assert.doesNotMatch(r.stderr, /2_b\.up\.sql:\d+:\d+/, "no position in the file");
       await db.sql.unsafe("DROP TABLE a, strata_migrations, strata_migrations_log");
     });
     // A file's own prepared statement, DISCARD PLANS, and the files after it are recorded.

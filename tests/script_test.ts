@@ -52,7 +52,11 @@ Deno.test("renderTransactionalStep() wraps the file, records it, and restores th
   assert.equal(sql.suffix.match(/^COMMIT;$/gm)?.length, 1);
   const outer = renderTransactionalStep(up(m), ctx, { inOuterTransaction: true });
   assert.equal(outer.prefix, "SET LOCAL lock_timeout = '5000ms';\n");
-  assert.equal(outer.suffix, "\n;\n" + RESTORE_SESSION, "a batch records every step at its end");
+  assert.equal(
+    outer.suffix,
+    "\n;\nSET CONSTRAINTS ALL IMMEDIATE;\n" + RESTORE_SESSION,
+    "a batch records every step at its end",
+  );
 });
 
 Deno.test("renderSetLocal() sets only the timeouts a header gives", () => {

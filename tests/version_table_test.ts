@@ -26,6 +26,7 @@ import {
   renderMarkStatement,
   renderPrepareRecord,
   renderRecord,
+  renderRecordStatement,
   renderStamp,
 } from "../lib/core/version_rows.ts";
 
@@ -64,8 +65,10 @@ Deno.test("every row write and read strata renders is schema-qualified", async (
   const down = { kind: "down" as const, migration: m };
   const texts: Array<[string, string]> = [
     ["record prepared", renderPrepareRecord(ctx)],
-    ["record up", renderRecord(up)],
-    ["record down", renderRecord(down)],
+    ["record up", renderRecord(up, ctx)],
+    ["record down", renderRecord(down, ctx)],
+    ["record up, one statement", renderRecordStatement(up, ctx)],
+    ["record down, one statement", renderRecordStatement(down, ctx)],
     ["batch", renderBatchRecord([up], ctx)],
     ["batch down", renderBatchRecord([down], ctx)],
     ["stamp", renderStamp({ add: [m], remove: [m], resolve: [m] }, ctx)],

@@ -30,6 +30,8 @@ export interface FailurePoint {
   readonly offset: number;
   /** True when the error came from strata's own bookkeeping, not from the file. */
   readonly bookkeeping?: boolean;
+  /** True when strata's own statement failed before the file was sent (nothing of it ran). */
+  readonly beforeFile?: boolean;
   /** For a statement-by-statement step: which statement failed, and what remains. */
   readonly statement?: StatementFailure;
 }
@@ -146,7 +148,7 @@ export function isBookkeepingError(
   },
 ): boolean {
   // strata's prepared record statements, gone (a DEALLOCATE inside a function) or failing.
-  if (err.sqlstate === "26000" || /"strata_record_(up|down)"/.test(err.message)) return true;
+  if (/"strata_record_(up|down)"/.test(err.message)) return true;
   if (err.position !== undefined) {
     if (err.position - 1 < step.bodyEnd) return false;
     return err.sqlstate !== "42601" || step.bodyClosed;
@@ -262,13 +264,19 @@ function failureHint(
     return `"${fileName}" is now marked interrupted. Inspect the database, finish or undo the ` +
       `rest by hand, then record the truth with "strata stamp VERSION"`;
   }
+  if (at.beforeFile && (code === "BOOKKEEPING_FAILED" || code === "PERMISSION_DENIED")) {
+    return `strata could not prepare the statements that record each file, so "${fileName}" ` +
+      "was not run. " + (err.sqlstate === "42501"
+        ? "Grant the role INSERT, UPDATE and DELETE on the version and log tables"
+        : "This is strata's SQL, not the file's; please report it");
+  }
   if (code === "BOOKKEEPING_FAILED" || code === "PERMISSION_DENIED") {
     return "The file's SQL ran, then strata's own write to its version table failed, so the " +
       "transaction was rolled back. " + (err.sqlstate === "42501"
         ? "Grant the role INSERT, UPDATE and DELETE on the version and log tables"
         : err.sqlstate === "25006"
         ? "The file made its transaction read-only; remove that statement"
-        : err.sqlstate === "26000"
+        : /"strata_record_(up|down)" does not exist/.test(err.message)
         ? "The file deallocated strata's prepared statements (DEALLOCATE ALL inside a function " +
           "or DO block, where strata's check cannot see it); remove that statement"
         : "This is strata's SQL, not the file's; please report it");

@@ -129,11 +129,16 @@ function releasesLocks(words: readonly string[]): boolean {
   return (words[0] === "DISCARD" && words[1] === "ALL") || words.includes("PG_ADVISORY_UNLOCK_ALL");
 }
 
-/** `DEALLOCATE ALL` or a `DEALLOCATE` of strata's own statements (`RECORD_STATEMENTS`). */
-function deallocatesRecord(s: Statement): boolean {
-  return s.words[0] === "DEALLOCATE" && (s.words.includes("ALL") ||
+/**
+ * `DEALLOCATE ALL`, or a `DEALLOCATE` or `PREPARE` of one of strata's own
+ * statement names (`RECORD_STATEMENTS`).
+ */
+function touchesRecord(s: Statement): boolean {
+  const [verb] = s.words;
+  if (verb !== "DEALLOCATE" && verb !== "PREPARE") return false;
+  return (verb === "DEALLOCATE" && s.words.includes("ALL")) ||
     /(^|[^"\w])strata_record_(up|down)\b/i.test(s.normalized) ||
-    /"strata_record_(up|down)"/.test(s.normalized));
+    /"strata_record_(up|down)"/.test(s.normalized);
 }
 
 const ON_VALUES = new Set(["ON", "TRUE", "YES", "1", "'ON'", "'TRUE'", "'YES'", "'1'"]);
@@ -177,11 +182,11 @@ function refuseSettings(statements: readonly Statement[], file: string): void {
           "after each file itself: remove this statement (DISCARD PLANS, SEQUENCES or TEMP are fine)",
       );
     }
-    if (deallocatesRecord(s)) {
+    if (touchesRecord(s)) {
       throw refused(
         s,
         file,
-        "it deallocates strata's prepared statements",
+        "it deallocates or redefines strata's prepared statements",
         "strata records each migration with statements it prepares once per session " +
           "(strata_record_up, strata_record_down); remove this statement, and deallocate " +
           "only your own statements, by name",

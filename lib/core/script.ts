@@ -91,7 +91,8 @@ const CHECK_DEFERRED = "SET CONSTRAINTS ALL IMMEDIATE;\n";
  * itself (`SET LOCAL synchronous_commit = off`) end with the restore.
  *
  * Inside an outer transaction (a `--single-transaction` batch) the step is
- * only SET LOCAL, the file and the restore: the batch records every step at
+ * only SET LOCAL, the file, the deferred checks and the restore (so a batch
+ * gives what files run one by one give): the batch records every step at
  * its end (`renderBatchEnd`).
  */
 export function renderTransactionalStep(
@@ -105,13 +106,13 @@ export function renderTransactionalStep(
     return {
       prefix: renderSetLocal(file.header),
       body,
-      suffix: "\n;\n" + restoreOf(ctx),
+      suffix: "\n;\n" + CHECK_DEFERRED + restoreOf(ctx),
     };
   }
   return {
     prefix: "BEGIN;\n" + renderSetLocal(file.header),
     body,
-    suffix: "\n;\n" + CHECK_DEFERRED + restoreOf(ctx) + PIN_SEARCH_PATH + renderRecord(step) +
+    suffix: "\n;\n" + CHECK_DEFERRED + restoreOf(ctx) + PIN_SEARCH_PATH + renderRecord(step, ctx) +
       "COMMIT;\n",
   };
 }

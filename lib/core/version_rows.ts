@@ -78,14 +78,41 @@ export function renderPrepareRecord(ctx: TableContext): string {
 
 /**
  * The write that records `step` as done inside its own transaction: the
- * session's prepared statement (`renderPrepareRecord`) with the step's values.
+ * session's prepared statement (`renderPrepareRecord`) with the step's
+ * values. A file whose text names the version table gets the same write as
+ * one statement of its own (`renderRecordStatement`): if the file altered
+ * the table, the prepared statement would be planned again and its error
+ * would carry a position in the PREPARE's text, which strata would place in
+ * the file.
  */
-export function renderRecord(step: Step): string {
+export function renderRecord(step: Step, ctx: TableContext): string {
   const m = step.migration;
+  const file = step.kind === "up" ? m.up : m.down;
+  if (file?.text.toLowerCase().includes(ctx.table.name.toLowerCase())) {
+    return renderRecordStatement(step, ctx);
+  }
   const [up, down] = RECORD_STATEMENTS;
   return step.kind === "up"
     ? `EXECUTE ${up}(${quoteRowKey(m)}, ${quoteText(m.fileHash)});\n`
     : `EXECUTE ${down}(${quoteNumeric(m.version)});\n`;
+}
+
+/** `renderRecord`'s write as one statement (a data-modifying CTE writing both tables). */
+export function renderRecordStatement(step: Step, ctx: TableContext): string {
+  const m = step.migration;
+  const t = quoteTable(ctx.table);
+  const sv = quoteText(ctx.strataVersion);
+  const write = step.kind === "up"
+    ? `WITH done AS (\nINSERT INTO ${t} ` +
+      "(version, name, checksum, state, execution_ms, strata_version, file_hash)\n" +
+      `VALUES (${quoteRowKey(m)}, 'applied', ${ELAPSED_MS}, ${sv}, ${quoteText(m.fileHash)})\n` +
+      "RETURNING version, name, checksum, execution_ms)\n"
+    : `WITH done AS (\nDELETE FROM ${t} WHERE version ${EQ} ${quoteNumeric(m.version)}\n` +
+      `RETURNING version, name, checksum, ${ELAPSED_MS} AS execution_ms)\n`;
+  return write +
+    `INSERT INTO ${quoteTable(ctx.table, "_log")} ` +
+    "(version, name, direction, checksum, execution_ms, outcome, strata_version)\n" +
+    `SELECT version, name, '${step.kind}', checksum, execution_ms, 'ok', ${sv} FROM done;\n`;
 }
 
 /**

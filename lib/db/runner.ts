@@ -87,14 +87,19 @@ export async function runPlan(db: Db, plan: Plan, given: RunOptions): Promise<nu
     await runBatched(db, plan, options);
     return now() - started;
   }
-  if (usesPreparedRecord(plan, false)) await prepareRecordOrFail(db, plan, options);
   for (let i = 0; i < plan.steps.length; i++) {
     const step = plan.steps[i];
     refuseIfStopping(plan, i, options);
     options.onEvent?.({ type: "start", step, index: i, total: plan.steps.length });
     const t0 = now();
-    if (stepFile(step).runMode.kind === "none") await runStatements(db, plan, i, options);
-    else await runTransactional(db, plan, i, options);
+    if (stepFile(step).runMode.kind === "none") {
+      // What the file's statements did to the session is not known: check before the next record.
+      preparedRecords.delete(db);
+      await runStatements(db, plan, i, options);
+    } else {
+      await prepareRecordOrFail(db, plan, i, options);
+      await runTransactional(db, plan, i, options);
+    }
     options.onEvent?.({ type: "done", step, ms: now() - t0 });
   }
   return now() - started;
@@ -185,6 +190,7 @@ async function runTransactional(
       return;
     } catch (err) {
       await rollbackQuietly(db);
+      preparedRecords.delete(db); // A file may have deallocated them (inside a DO block).
       if (!isDbServerError(err)) throw err;
       if (err.sqlstate === "55P03" && attempt < options.lockRetries && !options.stopSignal?.()) {
         const delayMs = Math.min(100 * 2 ** attempt, 2000);
@@ -320,19 +326,25 @@ async function prepareRecord(db: Db, ctx: TableContext): Promise<void> {
   preparedRecords.set(db, text);
 }
 
-/** `prepareRecord`, its failure reported as strata's own write failing before the first file. */
-async function prepareRecordOrFail(db: Db, plan: Plan, options: RunOptions): Promise<void> {
+/** `prepareRecord` before step `index`; its failure is strata's, before the file ran. */
+async function prepareRecordOrFail(
+  db: Db,
+  plan: Plan,
+  index: number,
+  options: RunOptions,
+): Promise<void> {
   try {
     await prepareRecord(db, options);
   } catch (err) {
+    await rollbackQuietly(db);
     if (!isDbServerError(err)) throw err;
-    const index = plan.steps.findIndex((s) => stepFile(s).runMode.kind !== "none");
     throw migrationFailure(err, {
       plan,
       index,
       text: "",
       offset: 0,
       bookkeeping: true,
+      beforeFile: true,
     }, failureContext(options));
   }
 }
