@@ -30,7 +30,6 @@ import {
   type ScriptContext,
   statementText,
   stepFile,
-  usesPreparedRecord,
 } from "../core/script.ts";
 import type { Db, Plan, Step } from "../core/types.ts";
 import type { TableContext } from "../core/version_table.ts";
