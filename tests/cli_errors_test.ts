@@ -222,6 +222,43 @@ serverTest(
 );
 
 serverTest(
+  "strata's record statements that cannot be prepared: strata's failure before the file ran, nothing changed",
+  async (db) => {
+    await withDir({
+      "1_a.up.sql": "CREATE TABLE a (id int);",
+      "2_b.up.sql": "CREATE TABLE b (id int);",
+    }, async (dir) => {
+      assert.equal((await cli(db, ["--dir", dir, "upgrade", "1"])).code, 0);
+      // Another session holds the log table: preparing the write that names it waits, then
+      // gives up at the role's lock_timeout.
+      const before = await schemaFingerprint(db.sql);
+      const holder = postgres(db.url, { max: 1, onnotice: () => {} });
+      const held = await holder.reserve();
+      try {
+        await held.unsafe("BEGIN; LOCK TABLE strata_migrations_log IN ACCESS EXCLUSIVE MODE");
+        const url = `${db.url}?options=-c%20lock_timeout%3D500`;
+        const r = await cli(db, ["--dir", dir, "--database-url", url, "upgrade"]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(
+          r.stderr,
+          /BOOKKEEPING_FAILED.*Cannot record "2_b\.up\.sql" in the version table: canceling statement due to lock timeout/,
+        );
+        assert.match(
+          r.stderr,
+          /strata could not prepare the statements that record each file, so "2_b\.up\.sql" was not run/,
+        );
+        await held.unsafe("ROLLBACK");
+        assert.equal(await schemaFingerprint(db.sql), before, "2_b did not run");
+        assert.deepEqual(await versions(db), ["1"]);
+      } finally {
+        held.release();
+        await holder.end({ timeout: 1 });
+      }
+    });
+  },
+);
+
+serverTest(
   "a statement-by-statement file that makes its session read-only by default: strata's marks still write",
   async (db) => {
     const files = {

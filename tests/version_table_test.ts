@@ -18,6 +18,7 @@ import {
   tableComment,
 } from "../lib/core/version_table.ts";
 import {
+  PREPARED_RECORDS,
   renderBaselineRecord,
   renderBatchRecord,
   renderFailureLog,
@@ -65,6 +66,7 @@ Deno.test("every row write and read strata renders is schema-qualified", async (
   const down = { kind: "down" as const, migration: m };
   const texts: Array<[string, string]> = [
     ["record prepared", renderPrepareRecord(ctx)],
+    ["record statements held", PREPARED_RECORDS],
     ["record up", renderRecord(up, ctx)],
     ["record down", renderRecord(down, ctx)],
     ["record up, one statement", renderRecordStatement(up, ctx)],

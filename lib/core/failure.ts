@@ -12,6 +12,7 @@ import { type ErrorCode, type PartialResult, StrataError } from "./errors.ts";
 import { caretSnippet, locatePosition } from "./location.ts";
 import { stepFile, type StepSql } from "./script.ts";
 import type { Plan, Step } from "./types.ts";
+import { RECORD_NAME_QUOTED } from "./version_rows.ts";
 
 /** A signal that stops a run. */
 export type Signal = "SIGINT" | "SIGTERM";
@@ -148,7 +149,7 @@ export function isBookkeepingError(
   },
 ): boolean {
   // strata's prepared record statements, gone (a DEALLOCATE inside a function) or failing.
-  if (/"strata_record_(up|down)"/.test(err.message)) return true;
+  if (RECORD_NAME_QUOTED.test(err.message)) return true;
   if (err.position !== undefined) {
     if (err.position - 1 < step.bodyEnd) return false;
     return err.sqlstate !== "42601" || step.bodyClosed;
@@ -264,19 +265,20 @@ function failureHint(
     return `"${fileName}" is now marked interrupted. Inspect the database, finish or undo the ` +
       `rest by hand, then record the truth with "strata stamp VERSION"`;
   }
-  if (at.beforeFile && (code === "BOOKKEEPING_FAILED" || code === "PERMISSION_DENIED")) {
-    return `strata could not prepare the statements that record each file, so "${fileName}" ` +
-      "was not run. " + (err.sqlstate === "42501"
-        ? "Grant the role INSERT, UPDATE and DELETE on the version and log tables"
-        : "This is strata's SQL, not the file's; please report it");
-  }
   if (code === "BOOKKEEPING_FAILED" || code === "PERMISSION_DENIED") {
-    return "The file's SQL ran, then strata's own write to its version table failed, so the " +
-      "transaction was rolled back. " + (err.sqlstate === "42501"
+    const what = at.beforeFile
+      ? `strata could not prepare the statements that record each file, so "${fileName}" ` +
+        "was not run. "
+      : "The file's SQL ran, then strata's own write to its version table failed, so the " +
+        "transaction was rolled back. ";
+    return what +
+      (err.sqlstate === "42501"
         ? "Grant the role INSERT, UPDATE and DELETE on the version and log tables"
+        : at.beforeFile
+        ? "This is strata's SQL, not the file's; please report it"
         : err.sqlstate === "25006"
         ? "The file made its transaction read-only; remove that statement"
-        : /"strata_record_(up|down)" does not exist/.test(err.message)
+        : RECORD_NAME_QUOTED.test(err.message)
         ? "The file deallocated strata's prepared statements (DEALLOCATE ALL inside a function " +
           "or DO block, where strata's check cannot see it); remove that statement"
         : "This is strata's SQL, not the file's; please report it");

@@ -9,6 +9,7 @@ import { StrataError } from "./errors.ts";
 import type { Header } from "./header.ts";
 import type { Statement } from "./sql_lexer.ts";
 import type { RunMode } from "./types.ts";
+import { RECORD_NAME_BARE, RECORD_NAME_QUOTED } from "./version_rows.ts";
 
 const BEGIN_FORMS = ["BEGIN", "BEGIN TRANSACTION", "BEGIN WORK", "START TRANSACTION"];
 const COMMIT_FORMS = ["COMMIT", "COMMIT TRANSACTION", "COMMIT WORK", "END", "END TRANSACTION"]
@@ -137,8 +138,7 @@ function touchesRecord(s: Statement): boolean {
   const [verb] = s.words;
   if (verb !== "DEALLOCATE" && verb !== "PREPARE") return false;
   return (verb === "DEALLOCATE" && s.words.includes("ALL")) ||
-    /(^|[^"\w])strata_record_(up|down)\b/i.test(s.normalized) ||
-    /"strata_record_(up|down)"/.test(s.normalized);
+    RECORD_NAME_BARE.test(s.normalized) || RECORD_NAME_QUOTED.test(s.normalized);
 }
 
 const ON_VALUES = new Set(["ON", "TRUE", "YES", "1", "'ON'", "'TRUE'", "'YES'", "'1'"]);

@@ -46,6 +46,15 @@ function renderInsertRow(
 /** The session's prepared statements that record a step as done (`renderPrepareRecord`). */
 export const RECORD_STATEMENTS = ["strata_record_up", "strata_record_down"] as const;
 
+/** Either name of `RECORD_STATEMENTS` in SQL text: bare (any case) and quoted (exact). */
+export const RECORD_NAME_BARE = /(^|[^"\w])strata_record_(?:up|down)\b/i;
+export const RECORD_NAME_QUOTED = /"strata_record_(?:up|down)"/;
+
+/** Which of `RECORD_STATEMENTS` the session holds (to prepare a session strata has not seen). */
+export const PREPARED_RECORDS = "SELECT name FROM pg_catalog.pg_prepared_statements " +
+  "WHERE name OPERATOR(pg_catalog.=) ANY (ARRAY[" +
+  RECORD_STATEMENTS.map((name) => `'${name}'`).join(", ") + "]::pg_catalog.text[])";
+
 /**
  * Prepare the statements that record a step as done, once per session: each
  * is one data-modifying CTE writing both tables, planned once instead of once
@@ -88,13 +97,16 @@ export function renderPrepareRecord(ctx: TableContext): string {
 export function renderRecord(step: Step, ctx: TableContext): string {
   const m = step.migration;
   const file = step.kind === "up" ? m.up : m.down;
-  if (file?.text.toLowerCase().includes(ctx.table.name.toLowerCase())) {
-    return renderRecordStatement(step, ctx);
-  }
+  if (file && namesTable(file.text, ctx.table.name)) return renderRecordStatement(step, ctx);
   const [up, down] = RECORD_STATEMENTS;
   return step.kind === "up"
     ? `EXECUTE ${up}(${quoteRowKey(m)}, ${quoteText(m.fileHash)});\n`
     : `EXECUTE ${down}(${quoteNumeric(m.version)});\n`;
+}
+
+/** Whether `text` contains `name`, in any letter case (without copying the text). */
+function namesTable(text: string, name: string): boolean {
+  return new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i").test(text);
 }
 
 /** `renderRecord`'s write as one statement (a data-modifying CTE writing both tables). */

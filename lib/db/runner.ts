@@ -33,8 +33,9 @@ import {
 } from "../core/script.ts";
 import type { Db, Plan, Step } from "../core/types.ts";
 import type { TableContext } from "../core/version_table.ts";
+import { quoteTable } from "../core/quote.ts";
 import {
-  RECORD_STATEMENTS,
+  PREPARED_RECORDS,
   renderFailureLog,
   renderMarkFinished,
   renderMarkStarted,
@@ -301,13 +302,8 @@ async function logFailure(
   }
 }
 
-/** What each session has prepared with `renderPrepareRecord`: its text. */
+/** What each session has prepared with `renderPrepareRecord`: for which table and version. */
 const preparedRecords = new WeakMap<Db, string>();
-
-/** Which of strata's record statements a session holds (a `Db` strata has not prepared yet). */
-const PREPARED_RECORDS = "SELECT name FROM pg_catalog.pg_prepared_statements " +
-  "WHERE name OPERATOR(pg_catalog.=) ANY (ARRAY[" +
-  RECORD_STATEMENTS.map((name) => `'${name}'`).join(", ") + "]::pg_catalog.text[])";
 
 /**
  * Prepare the statements that record a step on `db`'s session, once per
@@ -316,13 +312,13 @@ const PREPARED_RECORDS = "SELECT name FROM pg_catalog.pg_prepared_statements " +
  * caller's PGlite wrapped anew on each call): those are deallocated first.
  */
 async function prepareRecord(db: Db, ctx: TableContext): Promise<void> {
-  const text = renderPrepareRecord(ctx);
-  const before = preparedRecords.get(db);
-  if (before === text) return;
+  const key = `${quoteTable(ctx.table)} ${ctx.strataVersion}`;
+  if (preparedRecords.get(db) === key) return;
   preparedRecords.delete(db);
   const held = await db.query<{ name: string }>(PREPARED_RECORDS);
-  await db.runScript(held.map((r) => `DEALLOCATE ${r.name};\n`).join("") + text);
-  preparedRecords.set(db, text);
+  const drop = held.map((r) => `DEALLOCATE ${r.name};\n`).join("");
+  await db.runScript(drop + renderPrepareRecord(ctx));
+  preparedRecords.set(db, key);
 }
 
 /** `prepareRecord` before step `index`; its failure is strata's, before the file ran. */
