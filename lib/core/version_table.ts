@@ -19,7 +19,7 @@
 import { quoteIdent, quoteLiteral, quoteTable } from "./quote.ts";
 import type { TableName } from "./types.ts";
 
-/** The format this strata writes. 1: strata 0.1.0. 2: reverting state, file_hash, more log kinds. */
+/** The format this strata writes. 1: strata 0.1.0. 2 (0.2.0): reverting state, file_hash, more log kinds. */
 export const TABLE_FORMAT = 2;
 
 /** The table comment that marks a format. */
