@@ -28,6 +28,35 @@ export function installArgs(extra: readonly string[] = []): string[] {
   ];
 }
 
+/**
+ * The folder `deno install -g` puts the command in: `--root DIR` (or
+ * `--root=DIR`) among `args`, else `DENO_INSTALL_ROOT`, else `~/.deno`; then
+ * `/bin`.
+ */
+export function installBinDir(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  let root: string | undefined;
+  args.forEach((a, i) => {
+    if (a === "--root" && i + 1 < args.length) root = args[i + 1];
+    else if (a.startsWith("--root=")) root = a.slice("--root=".length);
+  });
+  root ??= env.DENO_INSTALL_ROOT || `${env.HOME ?? env.USERPROFILE ?? "~"}/.deno`;
+  return `${root.replace(/\/+$/, "")}/bin`;
+}
+
+/**
+ * What to tell the user when `bin` is not on `path` (the install runs with
+ * `--quiet`, so Deno says nothing), or null when it is.
+ */
+export function pathAdvice(bin: string, path: string | undefined): string | null {
+  const on = (path ?? "").split(":").some((p) => p.replace(/\/+$/, "") === bin);
+  if (on) return null;
+  return `strata is installed in ${bin}, which is not on your PATH; add it, for example:\n` +
+    `  export PATH="${bin}:$PATH"   # in ~/.profile or your shell's rc file`;
+}
+
 if (import.meta.main) {
   const args = installArgs(Deno.args);
   console.log(`deno ${args.join(" ")}`);
@@ -37,5 +66,9 @@ if (import.meta.main) {
     stderr: "inherit",
   })
     .output();
+  const advice = out.success
+    ? pathAdvice(installBinDir(Deno.args, Deno.env.toObject()), Deno.env.get("PATH"))
+    : null;
+  if (advice) console.error(advice);
   Deno.exit(out.code);
 }

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { installBinDir, pathAdvice } from "../scripts/install.ts";
 import { serverTest, type TestDb } from "./_helpers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -87,6 +88,25 @@ async function upgradeFromElsewhere(root: string, db: TestDb, clone: string) {
   }
 }
 
+Deno.test("installBinDir() follows --root, then DENO_INSTALL_ROOT, then ~/.deno", () => {
+  const env = { HOME: "/home/u", DENO_INSTALL_ROOT: "/opt/deno/" };
+  assert.equal(installBinDir(["--root", "/r"], env), "/r/bin");
+  assert.equal(installBinDir(["--root=/r/"], env), "/r/bin");
+  assert.equal(installBinDir([], env), "/opt/deno/bin");
+  assert.equal(installBinDir([], { HOME: "/home/u" }), "/home/u/.deno/bin");
+  assert.equal(installBinDir([], { HOME: "/home/u", DENO_INSTALL_ROOT: "" }), "/home/u/.deno/bin");
+});
+
+Deno.test("pathAdvice() is silent when the folder is on PATH, says what to add when not", () => {
+  assert.equal(pathAdvice("/home/u/.deno/bin", "/usr/bin:/home/u/.deno/bin/"), null);
+  assert.equal(pathAdvice("/home/u/.deno/bin", "/home/u/.deno/bin"), null);
+  for (const path of ["/usr/bin:/bin", "", undefined, "/home/u/.deno/bin2"]) {
+    const advice = pathAdvice("/home/u/.deno/bin", path);
+    assert.ok(advice?.startsWith("strata is installed in /home/u/.deno/bin, which is not on"));
+    assert.ok(advice?.includes('export PATH="/home/u/.deno/bin:$PATH"'));
+  }
+});
+
 serverTest(
   "deno task install from a fresh clone: the strata task's flags; runs from elsewhere",
   async (db) => {
@@ -106,6 +126,19 @@ serverTest(
         install.stdout.includes("deno install -g -f -n strata --config"),
         "it prints the deno install line it runs",
       );
+      assert.doesNotMatch(install.stderr, /PATH/, "no PATH advice when the folder is on PATH");
+      // Installed again with the folder off PATH: the installer says where it went and what to do.
+      const off = await sh("deno task --quiet install", {
+        cwd: clone,
+        root,
+        env: { PATH: `${DENO_BIN_DIR}:/usr/local/bin:/usr/bin:/bin` },
+      });
+      assert.equal(off.code, 0, off.stdout + off.stderr);
+      assert.ok(
+        off.stderr.includes(`strata is installed in ${root}/bin, which is not on your PATH`),
+        off.stderr,
+      );
+      assert.ok(off.stderr.includes(`export PATH="${root}/bin:$PATH"`), off.stderr);
       await upgradeFromElsewhere(root, db, clone);
     } finally {
       await Deno.remove(work, { recursive: true });
