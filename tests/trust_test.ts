@@ -268,3 +268,96 @@ serverTest(
     });
   },
 );
+
+serverTest(
+  "a version or log table another role planted is refused, not written to; a shared owner role is fine",
+  async (db) => {
+    await withRole(db, async (planter) => {
+      await db.sql.unsafe(`GRANT CREATE ON SCHEMA public TO ${planter}`);
+      const asPlanter = postgres(db.url.replace("//postgres@", `//${planter}@`), {
+        max: 1,
+        onnotice: () => {},
+      });
+      // The log table, with a trigger that would make its owner superuser when strata writes.
+      const plantLog = `
+        CREATE FUNCTION public.promote() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN EXECUTE 'ALTER ROLE ${planter} SUPERUSER'; RETURN NULL; END $$;
+        CREATE TABLE public.strata_migrations_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY
+          KEY, version numeric, name text NOT NULL, direction text NOT NULL, checksum text,
+          at timestamptz NOT NULL DEFAULT now(), by text NOT NULL DEFAULT current_user,
+          execution_ms integer, outcome text NOT NULL, detail text, strata_version text NOT NULL);
+        CREATE TRIGGER promote AFTER INSERT ON public.strata_migrations_log
+          FOR EACH ROW EXECUTE FUNCTION public.promote();`;
+      const dir = await tempMigrations({ "1_a.up.sql": "CREATE TABLE a (id int);" });
+      const superuser = async () =>
+        (await db.sql.unsafe(`SELECT rolsuper FROM pg_roles WHERE rolname = '${planter}'`))[0]
+          .rolsuper;
+      const tables = async () =>
+        (await db.sql.unsafe(
+          "SELECT c.relname, r.rolname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner " +
+            "WHERE c.relname IN ('strata_migrations', 'strata_migrations_log', 'a', 'b') ORDER BY 1",
+        )).map((t) => `${t.relname}:${t.rolname}`);
+      try {
+        await asPlanter.unsafe(plantLog);
+        const env = { DATABASE_URL: db.url };
+        for (const args of [["upgrade"], ["stamp", "1"], ["upgrade", "--dry-run"]]) {
+          const r = await runCli(["--dir", dir, ...args], { env });
+          assert.equal(r.code, 4, `${args}: ${r.stderr}`);
+          assert.match(
+            r.stderr,
+            new RegExp(
+              '^error\\[TABLE_FORMAT\\]: Cannot write to the version tables of "public.strata_migrations": ' +
+                `owned by another role: strata_migrations_log \\(owner ${planter}\\)\\n`,
+            ),
+          );
+          assert.match(r.stderr, /Connect as its owner .*nothing was changed/s);
+        }
+        assert.equal(await superuser(), false, "the planted trigger ran as strata's role");
+        assert.deepEqual(await tables(), [`strata_migrations_log:${planter}`]);
+        // The version table planted too, with strata's comment: refused the same way.
+        await asPlanter.unsafe(
+          "CREATE TABLE public.strata_migrations (version numeric PRIMARY KEY, name text, " +
+            "checksum text, state text, statement_index int, applied_order bigint, " +
+            "applied_at timestamptz, execution_ms int, applied_by text, strata_version text, " +
+            "file_hash text); COMMENT ON TABLE public.strata_migrations IS " +
+            "'strata version table, format 2'",
+        );
+        const both = await runCli(["--dir", dir, "upgrade"], { env });
+        assert.equal(both.code, 4, both.stderr);
+        assert.match(
+          both.stderr,
+          /another role: strata_migrations \(owner \w+\), strata_migrations_log \(owner \w+\)\n/,
+        );
+        assert.equal(await superuser(), false);
+        // Reading is not writing: status still reads them.
+        assert.equal((await runCli(["--dir", dir, "status"], { env })).code, 0);
+        // Owned by a role the connecting role is a member of (a shared owner): used.
+        await asPlanter.unsafe("DROP TABLE public.strata_migrations, public.strata_migrations_log");
+        const owner = `${db.name}_owner`;
+        await db.sql.unsafe(`CREATE ROLE ${owner}; GRANT ${owner} TO postgres`);
+        try {
+          await Deno.writeTextFile(`${dir}/2_b.up.sql`, "CREATE TABLE b (id int);");
+          assert.equal((await runCli(["--dir", dir, "upgrade", "1"], { env })).code, 0);
+          await db.sql.unsafe(
+            `ALTER TABLE strata_migrations OWNER TO ${owner}; ` +
+              `ALTER TABLE strata_migrations_log OWNER TO ${owner}`,
+          );
+          const up = await runCli(["--dir", dir, "upgrade"], { env });
+          assert.equal(up.code, 0, up.stderr);
+          assert.match(up.stdout, /Applied 1 migration/);
+          assert.deepEqual(await tables(), [
+            "a:postgres",
+            "b:postgres",
+            `strata_migrations:${owner}`,
+            `strata_migrations_log:${owner}`,
+          ]);
+        } finally {
+          await db.sql.unsafe(`DROP OWNED BY ${owner} CASCADE; DROP ROLE ${owner}`);
+        }
+      } finally {
+        await asPlanter.end({ timeout: 1 });
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
+);

@@ -90,7 +90,7 @@ export async function migrateDatabase(
     ctx,
     { writable: true, lock: true, opened: early.opened },
     async (db, stop) => {
-      const stored = await readState(db, ctx.table);
+      const stored = await readState(db, ctx.table, { write: true });
       const { view, rows, edited } = planState(migrations, stored.rows);
       const plan = planFor(rows, edited);
       const onEvent = onPlan?.(plan, migrations);

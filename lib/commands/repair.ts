@@ -24,7 +24,7 @@ export async function runRepair(
   const migrations = await loadDir(ctx);
   const sctx = tableContext(ctx);
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
-    const stored = await readState(db, ctx.table);
+    const stored = await readState(db, ctx.table, { write: true });
     const { view, rows, edited } = planState(migrations, stored.rows);
     const plan = planRepair(migrations, rows, { versions, edited });
     if (plan.changes.length > 0) {

@@ -38,7 +38,7 @@ export async function runStamp(
     return 0;
   }
   return await withSession(ctx, { writable: true, lock: true }, async (db) => {
-    const stored = await readState(db, ctx.table);
+    const stored = await readState(db, ctx.table, { write: true });
     const { view, rows } = planState(migrations, stored.rows);
     const change = planStamp(migrations, rows, target);
     await recordBaseline(db, view, sctx, stored);

@@ -52,13 +52,20 @@ export function quoteText(v: string | null | undefined): string {
   return v === null || v === undefined ? "NULL" : `${quoteLiteral(v)}::pg_catalog.text`;
 }
 
-/** DDL creating the version table and its log table, in one transaction. */
-export function renderCreateTables(table: TableName, options: { schema: boolean }): string {
+/**
+ * DDL creating the version table and (unless `log` is false: it exists) its
+ * log table, in one transaction. No `IF NOT EXISTS`: a table that another
+ * role creates meanwhile fails the creation instead of being written to.
+ */
+export function renderCreateTables(
+  table: TableName,
+  options: { schema: boolean; log?: boolean },
+): string {
   const t = quoteTable(table);
   const lines = ["BEGIN;", PIN_SEARCH_PATH.trimEnd()];
   if (options.schema) lines.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(table.schema)};`);
   lines.push(
-    `CREATE TABLE IF NOT EXISTS ${t} (`,
+    `CREATE TABLE ${t} (`,
     "  version numeric PRIMARY KEY CHECK (version >= 0 AND scale(version) = 0),",
     "  name text NOT NULL,",
     "  checksum text NOT NULL,",
@@ -73,7 +80,10 @@ export function renderCreateTables(table: TableName, options: { schema: boolean 
     "  file_hash text",
     ");",
     `COMMENT ON TABLE ${t} IS ${quoteLiteral(tableComment(TABLE_FORMAT))};`,
-    `CREATE TABLE IF NOT EXISTS ${quoteTable(table, "_log")} (`,
+  );
+  if (options.log === false) return [...lines, "COMMIT;"].join("\n") + "\n";
+  lines.push(
+    `CREATE TABLE ${quoteTable(table, "_log")} (`,
     "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,",
     "  version numeric,",
     "  name text NOT NULL,",
@@ -178,11 +188,28 @@ export interface Query {
 /** Whether the tables and schema exist, the table's comment, and the log table. */
 export function queryTableInfo(table: TableName): Query {
   return {
-    text: `SELECT pg_catalog.to_regclass($1::pg_catalog.text) IS NOT NULL AS table_exists,
+    text: `WITH RECURSIVE mine AS (
+             SELECT r.oid FROM pg_catalog.pg_roles r
+              WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER
+             UNION
+             SELECT m.roleid FROM pg_catalog.pg_auth_members m, mine
+              WHERE m.member OPERATOR(pg_catalog.=) mine.oid)
+     SELECT pg_catalog.to_regclass($1::pg_catalog.text) IS NOT NULL AS table_exists,
             pg_catalog.to_regclass($2::pg_catalog.text) IS NOT NULL AS log_exists,
             pg_catalog.to_regnamespace($3::pg_catalog.text) IS NOT NULL AS schema_exists,
             pg_catalog.obj_description(pg_catalog.to_regclass($1::pg_catalog.text),
-                                       'pg_class'::pg_catalog.name) AS comment`,
+                                       'pg_class'::pg_catalog.name) AS comment,
+            (SELECT pg_catalog.string_agg(c.relname::pg_catalog.text OPERATOR(pg_catalog.||)
+                      ' (owner ' OPERATOR(pg_catalog.||) r.rolname::pg_catalog.text
+                      OPERATOR(pg_catalog.||) ')', ', ' ORDER BY c.relname)
+               FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+              WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+                      pg_catalog.to_regclass($1::pg_catalog.text),
+                      pg_catalog.to_regclass($2::pg_catalog.text)])
+                AND NOT r.rolsuper
+                AND NOT EXISTS (SELECT FROM mine WHERE mine.oid OPERATOR(pg_catalog.=) c.relowner)
+            ) AS foreign_owned`,
     params: [quoteTable(table), quoteTable(table, "_log"), quoteIdent(table.schema)],
   };
 }

@@ -35,6 +35,8 @@ interface TableInfo {
   log_exists: boolean;
   schema_exists: boolean;
   comment: string | null;
+  /** The tables of the two that a role other than this one (or one it belongs to) owns. */
+  foreign_owned: string | null;
 }
 
 interface RawRow {
@@ -87,14 +89,44 @@ function checkFormat(table: TableName, info: TableInfo): number {
 }
 
 /**
+ * Refuse (`TABLE_FORMAT`) to write to a version or log table that another
+ * role owns: its triggers, rules, defaults and checks would run with the
+ * connecting role's privileges (a superuser's, often), so a role allowed to
+ * create tables in the schema could plant one and be made superuser by the
+ * next deploy. Owned by the connecting role, by a role it is a member of (a
+ * shared owner role; a superuser's implied rights do not count), or by a
+ * superuser (who needs no trigger to act) is fine.
+ */
+function refuseForeignOwned(table: TableName, info: TableInfo): void {
+  if (info.foreign_owned === null) return;
+  throw new StrataError(
+    "TABLE_FORMAT",
+    `Cannot write to the version tables of "${displayName(table)}": owned by another role: ` +
+      info.foreign_owned,
+    {
+      hint: "A table another role owns runs that role's triggers, rules and defaults with the " +
+        "privileges strata connects with. Connect as its owner (or a member of the owning role), " +
+        "or inspect the table and take it over (ALTER TABLE ... OWNER TO ...); nothing was changed",
+    },
+  );
+}
+
+/**
  * Read the applied rows. Returns `{exists: false, format: null, rows: []}`
  * when the table does not exist (nothing is created); reads tables of any
  * format up to this strata's without changing them. Throws `TABLE_FORMAT`
  * when a table of that name exists but is not a strata version table of a
- * known format, and `PERMISSION_DENIED` when the role may not read it.
+ * known format, or (with `write`: the caller is going to write to them) when
+ * another role owns the version or log table, and `PERMISSION_DENIED` when
+ * the role may not read it.
  */
-export async function readState(db: Db, table: TableName): Promise<StoredState> {
+export async function readState(
+  db: Db,
+  table: TableName,
+  options: { write?: boolean } = {},
+): Promise<StoredState> {
   const info = await tableInfo(db, table);
+  if (options.write) refuseForeignOwned(table, info);
   if (!info.table_exists) return { exists: false, format: null, rows: [] };
   const format = checkFormat(table, info);
   const raw = await guard(() => db.query<RawRow>(queryRows(table, format)), {
@@ -125,9 +157,10 @@ function toAppliedRow(r: RawRow): AppliedRow {
  * Make the tables ready for writing, while holding the advisory lock: create
  * them (and the schema, only when it does not exist, so no CREATE privilege
  * on the database is needed otherwise), or upgrade an older format in place
- * in one logged transaction. `state`, read under the same lock, spares the
- * look-up when it shows the tables in this strata's format. Throws
- * `TABLE_FORMAT` like `readState`, and `PERMISSION_DENIED`.
+ * in one logged transaction. `state`, read under the same lock by
+ * `readState(..., { write: true })`, spares the look-up when it shows the
+ * tables in this strata's format. Throws `TABLE_FORMAT` like `readState`
+ * with `write`, and `PERMISSION_DENIED`.
  */
 export async function ensureTables(
   db: Db,
@@ -151,7 +184,10 @@ export async function ensureTables(
  */
 export async function renderEnsureTables(db: Db, ctx: TableContext): Promise<string> {
   const info = await tableInfo(db, ctx.table);
-  if (!info.table_exists) return renderCreateTables(ctx.table, { schema: !info.schema_exists });
+  refuseForeignOwned(ctx.table, info);
+  if (!info.table_exists) {
+    return renderCreateTables(ctx.table, { schema: !info.schema_exists, log: !info.log_exists });
+  }
   const format = checkFormat(ctx.table, info);
   if (format === TABLE_FORMAT) return "";
   const q = queryCheckConstraints(ctx.table);
