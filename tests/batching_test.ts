@@ -208,3 +208,35 @@ serverTest(
     }
   },
 );
+
+serverTest(
+  "a trigger that fires at COMMIT itself leaves no setting for the next file",
+  async (db) => {
+    // The deferred trigger defers its own next event again; that one fires at COMMIT, after the
+    // restore inside the transaction, and sets session settings.
+    const dir = await tempMigrations({
+      "1_a.up.sql": "CREATE TABLE t (id int);\n" +
+        "CREATE FUNCTION leak() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n" +
+        "  IF NEW.id = 1 THEN\n    SET CONSTRAINTS ALL DEFERRED;\n    INSERT INTO t VALUES (2);\n" +
+        "  ELSE\n    PERFORM set_config('search_path', 'leaked', false);\n" +
+        "    PERFORM set_config('statement_timeout', '12345', false);\n  END IF;\n" +
+        "  RETURN NULL;\nEND $$;\n" +
+        "CREATE CONSTRAINT TRIGGER t_leak AFTER INSERT ON t\n" +
+        "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION leak();\n" +
+        "INSERT INTO t VALUES (1);",
+      "2_probe.up.sql":
+        "CREATE TABLE public.probe AS SELECT current_setting('search_path') AS sp," +
+        " current_setting('statement_timeout') AS st;",
+    });
+    try {
+      const r = await runCli(["--dir", dir, "upgrade"], { env: { DATABASE_URL: db.url } });
+      assert.equal(r.code, 0, r.stderr);
+      const [probe] = await db.sql`SELECT sp, st FROM public.probe`;
+      assert.deepEqual({ ...probe }, { sp: '"$user", public', st: "0" });
+      const ids = await db.sql`SELECT id FROM public.t ORDER BY 1`;
+      assert.deepEqual(ids.map((row) => row.id), [1, 2], "the trigger did run at COMMIT");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

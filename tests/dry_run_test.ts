@@ -110,11 +110,12 @@ serverTest(
       assert.equal(connected.code, 0, connected.stderr);
       const offline = await scriptOf([...args, "--dry-run", "--from", "base"]);
       const restores = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
-      // After each of the 5 files: plain SETs when the server is known, the portable SELECT offline.
-      assert.equal(restores(connected.stdout, /RESET SESSION AUTHORIZATION;\nSET /g), 5);
+      // In each of the 5 files and after its COMMIT: plain SETs when the server is known, the
+      // portable SELECT offline.
+      assert.equal(restores(connected.stdout, /RESET SESSION AUTHORIZATION;\nSET /g), 10);
       assert.equal(
         restores(offline, /RESET SESSION AUTHORIZATION;\nSELECT pg_catalog\.set_config/g),
-        5,
+        10,
       );
       const r = await runCli(args, { env: { DATABASE_URL: a.url } });
       assert.equal(r.code, 0, r.stderr);

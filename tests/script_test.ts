@@ -46,9 +46,10 @@ Deno.test("renderTransactionalStep() wraps the file, records it, and restores th
     "the prepared record writes the version table",
   );
   assert.ok(
-    sql.suffix.endsWith(";\nCOMMIT;\n"),
-    "COMMIT ends the text: the restore commits with it",
+    sql.suffix.endsWith(";\nCOMMIT;\n" + RESTORE_SESSION),
+    "the restore again after COMMIT, for what a deferred trigger did at COMMIT itself",
   );
+  assert.equal(sql.suffix.split(RESTORE_SESSION).length - 1, 2);
   assert.equal(sql.suffix.match(/^COMMIT;$/gm)?.length, 1);
   const outer = renderTransactionalStep(up(m), ctx, { inOuterTransaction: true });
   assert.equal(outer.prefix, "SET LOCAL lock_timeout = '5000ms';\n");
@@ -96,10 +97,10 @@ Deno.test("renderPlanScript() puts a batch in one transaction recorded at its en
     script.slice(record),
     /VALUES\n\('1'::pg_catalog\.numeric.*\n\('2'::pg_catalog\.numeric/,
   );
-  // Each file is followed by the restore; the batch's record comes after the last one.
-  assert.equal(script.split(RESTORE_SESSION).length - 1, 2);
-  assert.ok(script.lastIndexOf(RESTORE_SESSION) < record);
-  assert.ok(script.trimEnd().endsWith("COMMIT;"));
+  // Each file is followed by the restore; the batch's record comes after the last one, and the
+  // restore once more after COMMIT.
+  assert.equal(script.slice(0, record).split(RESTORE_SESSION).length - 1, 2);
+  assert.ok(script.endsWith("COMMIT;\n" + RESTORE_SESSION), script.slice(-200));
   assert.equal(script.match(/^COMMIT;$/gm)?.length, 1);
   assert.ok(!script.includes("PREPARE "), "a batch records with one plain statement");
 });

@@ -82,8 +82,12 @@ const CHECK_DEFERRED = "SET CONSTRAINTS ALL IMMEDIATE;\n";
  * when it commits, and a failed one rolls them all back), and strata's
  * writes after it run as the connecting role under the session's own
  * timeouts, whatever the file did with SET ROLE, search_path or
- * `SET statement_timeout = '1ms'`. One implicit transaction and three
- * `SET LOCAL`s fewer per file than restoring after COMMIT.
+ * `SET statement_timeout = '1ms'`.
+ *
+ * The restore runs once more after COMMIT: a deferred trigger can defer its
+ * own events again (`SET CONSTRAINTS ALL DEFERRED`), and those fire at COMMIT
+ * itself, after the first restore, where a `set_config(..., false)` or
+ * `SET ROLE` in them would outlive the file (found by an attack review).
  *
  * Deferred constraints and constraint triggers are checked when the file's
  * SQL ends (`CHECK_DEFERRED`), under the file's own role and settings, as
@@ -113,17 +117,18 @@ export function renderTransactionalStep(
     prefix: "BEGIN;\n" + renderSetLocal(file.header),
     body,
     suffix: "\n;\n" + CHECK_DEFERRED + restoreOf(ctx) + PIN_SEARCH_PATH + renderRecord(step, ctx) +
-      "COMMIT;\n",
+      "COMMIT;\n" + restoreOf(ctx),
   };
 }
 
 /**
  * The end of a `--single-transaction` batch: every step recorded in one
- * statement, COMMIT. Each step ended with the restore, so the writes run as
- * the connecting role under the session's own timeouts.
+ * statement, COMMIT, and the restore again for what fired at COMMIT. Each
+ * step ended with the restore, so the writes run as the connecting role
+ * under the session's own timeouts.
  */
-export function renderBatchEnd(steps: readonly Step[], ctx: TableContext): string {
-  return PIN_SEARCH_PATH + renderBatchRecord(steps, ctx) + "COMMIT;\n";
+export function renderBatchEnd(steps: readonly Step[], ctx: ScriptContext): string {
+  return PIN_SEARCH_PATH + renderBatchRecord(steps, ctx) + "COMMIT;\n" + restoreOf(ctx);
 }
 
 /** The file a step runs: the up file, or the down file of a down step. */
