@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decideRunMode } from "../lib/core/run_mode.ts";
+import { decideRunMode, transactionBlocks } from "../lib/core/run_mode.ts";
 import { splitStatements } from "../lib/core/sql_lexer.ts";
 import { parseHeader } from "../lib/core/header.ts";
 import { StrataError } from "../lib/core/errors.ts";
@@ -102,4 +102,25 @@ Deno.test("decideRunMode() refuses psql meta-commands and COPY FROM stdin", () =
   const copy = refusal("COPY t (a) FROM stdin;\n1\n\\.\n");
   assert.equal(copy.code, "PSQL_FEATURE");
   assert.match(copy.message, /COPY \.\.\. FROM stdin/);
+});
+
+Deno.test("transactionBlocks() keeps the file's block open across ROLLBACK [WORK | TRANSACTION] TO", () => {
+  for (
+    const verb of [
+      "ROLLBACK TO",
+      "ROLLBACK TO SAVEPOINT",
+      "ROLLBACK WORK TO",
+      "ROLLBACK TRANSACTION TO SAVEPOINT",
+    ]
+  ) {
+    const text = `BEGIN;\nSAVEPOINT s;\n${verb} s;\nINSERT INTO t VALUES (1);\nCOMMIT;\nSELECT 1;`;
+    const statements = splitStatements(text).filter((s) => !s.isEmpty);
+    // Statements 1-4 are inside the block opened by statement 0; only the last one is not.
+    assert.deepEqual(transactionBlocks(statements, "x.up.sql"), [null, 0, 0, 0, 0, null], verb);
+    // A file that only rolls back to a savepoint never closes its block: refused.
+    const open = splitStatements(`BEGIN;\nSAVEPOINT s;\n${verb} s;`).filter((s) => !s.isEmpty);
+    assert.throws(() => transactionBlocks(open, "x.up.sql"), /is never committed/, verb);
+  }
+  const closed = splitStatements("BEGIN;\nROLLBACK WORK;\nSELECT 1;").filter((s) => !s.isEmpty);
+  assert.deepEqual(transactionBlocks(closed, "x.up.sql"), [null, 0, null]);
 });

@@ -117,7 +117,9 @@ export function transactionBlocks(
 function blockEffect(w: readonly string[]): "open" | "close" | "chain" | "none" {
   const [a, b] = w;
   if (a === "BEGIN" || (a === "START" && b === "TRANSACTION")) return "open";
-  if (b === "PREPARED" || (a === "ROLLBACK" && b === "TO")) return "none";
+  // ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name: the block stays open.
+  const toSavepoint = b === "TO" || ((b === "WORK" || b === "TRANSACTION") && w[2] === "TO");
+  if (b === "PREPARED" || (a === "ROLLBACK" && toSavepoint)) return "none";
   if (a === "PREPARE") return "close";
   if (a === "COMMIT" || a === "END" || a === "ABORT" || a === "ROLLBACK") {
     return w.includes("CHAIN") && !w.includes("NO") ? "chain" : "close";
