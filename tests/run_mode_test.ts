@@ -124,3 +124,41 @@ Deno.test("transactionBlocks() keeps the file's block open across ROLLBACK [WORK
   const closed = splitStatements("BEGIN;\nROLLBACK WORK;\nSELECT 1;").filter((s) => !s.isEmpty);
   assert.deepEqual(transactionBlocks(closed, "x.up.sql"), [null, 0, null]);
 });
+
+Deno.test("decideRunMode() refuses quoted, qualified, cast and pg_settings forms of the refused settings", () => {
+  const lock = [
+    'SELECT "pg_advisory_unlock_all"();',
+    'SELECT pg_catalog."pg_advisory_unlock_all"();',
+    "SELECT PG_ADVISORY_UNLOCK_ALL ( );",
+    // Past the 64 words a statement keeps for classifying it.
+    `SELECT ${Array.from({ length: 70 }, (_, i) => i).join(", ")}, pg_advisory_unlock_all();`,
+  ];
+  for (const stmt of lock) {
+    assert.match(refusal(`CREATE TABLE b (id int);\n${stmt}`).message, /releases strata's/, stmt);
+  }
+  const off = [
+    'SET "standard_conforming_strings" = off;',
+    "SET LOCAL standard_conforming_strings TO off;",
+    "SELECT set_config('standard_conforming_strings'::text, 'off', false);",
+    "SELECT pg_catalog.set_config(E'standard_conforming_strings', E'off', false);",
+    "SELECT pg_catalog.\"set_config\"('standard_conforming_strings', 'off', false);",
+    "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';",
+    'RESET "standard_conforming_strings";',
+  ];
+  for (const stmt of off) {
+    const err = refusal(`CREATE TABLE b (id int);\n${stmt}`);
+    assert.equal(err.code, "SETTING_REFUSED", stmt);
+    assert.match(err.message, /line 2: it turns standard_conforming_strings off/, stmt);
+  }
+  // Turning it on, other settings, and the name in a string are not refused.
+  for (
+    const ok of [
+      'SET "standard_conforming_strings" = on;',
+      "SELECT set_config('standard_conforming_strings'::text, 'on', false);",
+      "UPDATE pg_settings SET setting = '1s' WHERE name = 'lock_timeout';",
+      "SELECT 'pg_advisory_unlock_all is not called here';",
+    ]
+  ) {
+    assert.equal(decide(`CREATE TABLE b (id int);\n${ok}`).kind, "transaction", ok);
+  }
+});

@@ -127,9 +127,36 @@ function blockEffect(w: readonly string[]): "open" | "close" | "chain" | "none" 
   return "none";
 }
 
+/** A call of `pg_advisory_unlock_all`, its name bare or quoted, qualified or not. */
+const UNLOCK_ALL = /(^|[^\w$])"?pg_advisory_unlock_all"?\s*\(/i;
+
 /** `DISCARD ALL` or a call of `pg_advisory_unlock_all`: the session's advisory locks go. */
-function releasesLocks(words: readonly string[]): boolean {
-  return (words[0] === "DISCARD" && words[1] === "ALL") || words.includes("PG_ADVISORY_UNLOCK_ALL");
+function releasesLocks(s: Statement): boolean {
+  return (s.words[0] === "DISCARD" && s.words[1] === "ALL") || UNLOCK_ALL.test(s.normalized);
+}
+
+/** `SET [SESSION | LOCAL] standard_conforming_strings ...` or `RESET ...`, the name maybe quoted. */
+const SCS_SET =
+  /^(SET|RESET)\s+(?:(?:SESSION|LOCAL)\s+)?"?standard_conforming_strings"?(?:\s*(?:=|\bTO\b))?\s*([^\s;]*)/i;
+
+/** `set_config('standard_conforming_strings', value, ...)`, the name maybe `E''` or cast. */
+const SCS_SET_CONFIG =
+  /set_config"?\s*\(\s*E?'standard_conforming_strings'(?:\s*::\s*[\w."]+)?\s*,\s*E?('[^']*'|[^,)\s]*)/i;
+
+/**
+ * The value statement `s` gives standard_conforming_strings (upper-cased;
+ * `DEFAULT` for a reset, `UNKNOWN` for a write to pg_settings), or undefined
+ * when it does not touch it.
+ */
+function conformingStringsValue(s: Statement): string | undefined {
+  const set = SCS_SET.exec(s.normalized);
+  if (set) return set[1].toUpperCase() === "RESET" ? "DEFAULT" : set[2].toUpperCase();
+  const call = SCS_SET_CONFIG.exec(s.normalized);
+  if (call) return call[1].toUpperCase();
+  if (s.words[0] === "UPDATE" && /pg_settings/i.test(s.normalized)) {
+    return /standard_conforming_strings/i.test(s.normalized) ? "UNKNOWN" : undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -164,17 +191,8 @@ function refused(s: Statement, file: string, what: string, hint: string): Strata
  */
 function refuseSettings(statements: readonly Statement[], file: string): void {
   for (const s of statements) {
-    const w = s.words;
-    let value: string | undefined;
-    if ((w[0] === "SET" || w[0] === "RESET") && w.includes("STANDARD_CONFORMING_STRINGS")) {
-      const m = /standard_conforming_strings\s*(?:=|\bto\b)?\s*([^\s;]*)/i.exec(s.normalized);
-      value = w[0] === "RESET" ? "DEFAULT" : (m?.[1] ?? "").toUpperCase();
-    } else if (w.includes("SET_CONFIG")) {
-      const m = /set_config\s*\(\s*'standard_conforming_strings'\s*,\s*('[^']*'|[^,)\s]*)/i
-        .exec(s.normalized);
-      value = m ? m[1].toUpperCase() : undefined;
-    }
-    if (releasesLocks(w)) {
+    const value = conformingStringsValue(s);
+    if (releasesLocks(s)) {
       throw refused(
         s,
         file,
