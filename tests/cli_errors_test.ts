@@ -661,3 +661,55 @@ Deno.test("an invisible U+FEFF in the middle of a file is named with its line", 
     assert.match(r.stdout, /INVALID_TEXT.*line 2, column 1: invisible U\+FEFF/);
   });
 });
+
+serverTest(
+  "a statement-by-statement file's marks that the role may not write are PERMISSION_DENIED (exit 3)",
+  async (db) => {
+    const role = `${db.name}_marks`;
+    const weak = db.url.replace("postgres@", `${role}@`);
+    await withDir({
+      "1_a.up.sql": "SELECT 1;",
+      // One statement: no statement mark between (a failed mark is reported as strata's own).
+      "2_b.up.sql": "-- transaction: false\nCREATE TABLE w2 (id int);",
+    }, async (dir) => {
+      assert.equal((await cli(db, ["--dir", dir, "upgrade", "1"])).code, 0);
+      await db.sql.unsafe(
+        `CREATE ROLE ${role} LOGIN; GRANT CREATE ON SCHEMA public TO ${role}; ` +
+          `GRANT SELECT ON strata_migrations, strata_migrations_log TO ${role}`,
+      );
+      try {
+        const env = { DATABASE_URL: weak };
+        const start = await runCli(["--dir", dir, "upgrade"], { env });
+        assert.equal(start.code, 3, start.stderr);
+        assert.match(
+          start.stderr,
+          /^error\[PERMISSION_DENIED\]: Cannot record that "2_b\.up\.sql" is starting: permission denied for table strata_migrations\n/,
+        );
+        assert.match(
+          start.stderr,
+          /hint: GRANT SELECT, INSERT, UPDATE, DELETE ON .*nothing was changed/,
+        );
+        const [none] = await db.sql`SELECT to_regclass('w2') IS NULL AS gone`;
+        assert.ok(none.gone, "no statement ran");
+        await db.sql.unsafe(`GRANT INSERT ON strata_migrations TO ${role}`);
+        const finish = await runCli(["--dir", dir, "upgrade"], { env });
+        assert.equal(finish.code, 3, finish.stderr);
+        assert.match(
+          finish.stderr,
+          /^error\[PERMISSION_DENIED\]: Cannot record "2_b\.up\.sql" as done: permission denied/,
+        );
+        assert.match(finish.stderr, /all ran and are committed.*"strata stamp 2"/s);
+        const [row] = await db.sql`SELECT state FROM strata_migrations WHERE version = 2`;
+        assert.equal(row.state, "started");
+        const [made] = await db.sql`SELECT to_regclass('w2') IS NOT NULL AS made`;
+        assert.ok(made.made, "the statement ran");
+        await db.sql.unsafe(`GRANT UPDATE, DELETE ON strata_migrations TO ${role}`);
+        await db.sql.unsafe(`GRANT INSERT ON strata_migrations_log TO ${role}`);
+        const stamp = await runCli(["--dir", dir, "stamp", "2"], { env });
+        assert.equal(stamp.code, 0, stamp.stderr);
+      } finally {
+        await db.sql.unsafe(`DROP OWNED BY ${role} CASCADE; DROP ROLE ${role}`);
+      }
+    });
+  },
+);

@@ -42,6 +42,8 @@ import {
   renderPrepareRecord,
 } from "../core/version_rows.ts";
 import { sessionRestore } from "./session.ts";
+import { displayName, guard } from "./store.ts";
+import { StrataError } from "../core/errors.ts";
 
 /** Progress of a run, for output. */
 export type RunEvent =
@@ -223,7 +225,12 @@ async function runStatements(
   const step = plan.steps[index];
   const file = stepFile(step);
   const t0 = performance.now();
-  await db.runScript(renderMarkStarted(step, options) + renderSessionTimeouts(file.header));
+  const grant = `GRANT SELECT, INSERT, UPDATE, DELETE ON ${displayName(options.table)}, ` +
+    `${displayName(options.table)}_log TO the role strata connects as`;
+  await guard(
+    () => db.runScript(renderMarkStarted(step, options) + renderSessionTimeouts(file.header)),
+    { action: `record that "${file.fileName}" is starting`, fix: grant },
+  );
   const count = file.statements.length;
   for (let k = 0; k < count; k++) {
     const s = file.statements[k];
@@ -258,9 +265,26 @@ async function runStatements(
       }, failureContext(options));
     }
   }
-  await db.runScript(
-    restoreOf(options) + renderMarkFinished(step, performance.now() - t0, options),
-  );
+  try {
+    await db.runScript(
+      restoreOf(options) + renderMarkFinished(step, performance.now() - t0, options),
+    );
+  } catch (err) {
+    if (!isDbServerError(err) || err.sqlstate !== "42501") throw err;
+    // Every statement ran and committed; only strata's record of it failed.
+    throw new StrataError(
+      "PERMISSION_DENIED",
+      `Cannot record "${file.fileName}" as done: ${err.message}`,
+      {
+        hint: `Its statements all ran and are committed; its row still says it started (an ` +
+          `interrupted migration). ${grant}, then record it: ` +
+          (step.kind === "up"
+            ? `"strata stamp ${step.migration.versionText}"`
+            : `"strata stamp" with the version below ${step.migration.versionText}`),
+        cause: err,
+      },
+    );
+  }
 }
 
 /**

@@ -53,7 +53,7 @@ interface RawRow {
   file_hash: string | null;
 }
 
-function displayName(table: TableName): string {
+export function displayName(table: TableName): string {
   return `${table.schema}.${table.name}`;
 }
 
