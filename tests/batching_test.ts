@@ -240,3 +240,31 @@ serverTest(
     }
   },
 );
+
+serverTest(
+  "--single-transaction names the file whose error has no position, and logs it",
+  async (db) => {
+    const dir = await tempMigrations({
+      "1_a.up.sql": "CREATE TABLE a (x int PRIMARY KEY);",
+      "2_b.up.sql": "CREATE TABLE b (id int);",
+      "3_c.up.sql": "INSERT INTO a VALUES (1);\nINSERT INTO a VALUES (1);",
+    });
+    try {
+      const r = await runCli(["--dir", dir, "upgrade", "--single-transaction"], {
+        env: { DATABASE_URL: db.url },
+      });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /^error\[MIGRATION_FAILED\]: Migration "3_c\.up\.sql" failed: duplicate key/,
+      );
+      assert.doesNotMatch(r.stderr, /1_a\.up\.sql/);
+      const log = await db.sql`SELECT version::int AS v, outcome FROM strata_migrations_log`;
+      assert.deepEqual(log.map((l) => `${l.v} ${l.outcome}`), ["3 failed"]);
+      const [t] = await db.sql`SELECT to_regclass('a') IS NULL AS gone`;
+      assert.ok(t.gone, "the whole batch was rolled back");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -10,7 +10,7 @@
 import type { DbServerErrorFields } from "./db_error.ts";
 import { type ErrorCode, type PartialResult, StrataError } from "./errors.ts";
 import { caretSnippet, locatePosition } from "./location.ts";
-import { stepFile, type StepSql } from "./script.ts";
+import { stepFile } from "./script.ts";
 import type { Plan, Step } from "./types.ts";
 import { RECORD_NAME_QUOTED } from "./version_rows.ts";
 
@@ -112,25 +112,6 @@ export function stoppedBefore(plan: Plan, index: number, ctx: FailureContext): S
     `Stopped by ${signal} before "${stepFile(plan.steps[index]).fileName}"`,
     { details: describePartial(partial), partial },
   );
-}
-
-/** Which step of a batch a server error position falls in, and where that step's body starts. */
-export function locateBatchStep(
-  position: number | undefined,
-  batch: { prefix: string; pieces: readonly StepSql[]; first: number },
-): { index: number; offset: number } {
-  const at = (position ?? 1) - 1;
-  let chars = [...batch.prefix].length;
-  for (let k = 0; k < batch.pieces.length; k++) {
-    const p = batch.pieces[k];
-    const bodyStart = chars + [...p.prefix].length;
-    const end = bodyStart + [...p.body].length + [...p.suffix].length;
-    if (at < end || k === batch.pieces.length - 1) {
-      return { index: batch.first + k, offset: bodyStart };
-    }
-    chars = end;
-  }
-  return { index: batch.first, offset: 0 };
 }
 
 /**

@@ -16,7 +16,6 @@ import { restoreServerError } from "../core/env_subst.ts";
 import {
   type FailureContext,
   isBookkeepingError,
-  locateBatchStep,
   migrationFailure,
   type Signal,
   stoppedBefore,
@@ -119,54 +118,43 @@ function refuseIfStopping(plan: Plan, index: number, options: RunOptions): void 
   if (options.stopSignal?.()) throw stoppedBefore(plan, index, failureContext(options));
 }
 
-/** Texts of this size are sent as one message when everything runs in one transaction. */
-const BATCH_CHARS = 4 * 1024 * 1024;
-
 /**
- * `--single-transaction`: every step in one transaction, sent in as few
- * messages as fit in `BATCH_CHARS` (one round trip for a thousand small
- * files). A server error position is mapped back to the step and file it
- * falls in. Steps report `ms: null`: they ran together.
+ * `--single-transaction`: every step in one transaction, each step's text
+ * its own message (BEGIN with the first, the batch's record and COMMIT with
+ * the last), so a failure is the failing file's: the server gives no
+ * position for an error at run time (a duplicate key, a division by zero),
+ * and a batch of files sent as one message could not say which file it came
+ * from. Steps report `ms: null`: they commit together.
  */
 async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void> {
-  const parts = plan.steps.map((step) =>
-    renderTransactionalStep(step, options, { inOuterTransaction: true })
-  );
-  let first = 0;
-  let prefix = "BEGIN;\n";
-  while (first < parts.length) {
-    refuseIfStopping(plan, first, options);
-    let last = first;
-    let size = parts[first].body.length;
-    while (last + 1 < parts.length && size + parts[last + 1].body.length < BATCH_CHARS) {
-      size += parts[++last].body.length;
-    }
-    const pieces = parts.slice(first, last + 1);
-    const text = prefix + pieces.map((p) => p.prefix + p.body + p.suffix).join("") +
-      (last + 1 === parts.length ? renderBatchEnd(plan.steps, options) : "");
+  const last = plan.steps.length - 1;
+  const t0 = performance.now();
+  for (let i = 0; i <= last; i++) {
+    refuseIfStopping(plan, i, options);
+    const step = plan.steps[i];
+    const sql = renderTransactionalStep(step, options, { inOuterTransaction: true });
+    const prefix = (i === 0 ? "BEGIN;\n" : "") + sql.prefix;
     try {
-      await db.runScript(text);
+      await db.runScript(
+        prefix + sql.body + sql.suffix + (i === last ? renderBatchEnd(plan.steps, options) : ""),
+      );
     } catch (err) {
       await rollbackQuietly(db);
       if (!isDbServerError(err)) throw err;
-      const at = locateBatchStep(err.position, { prefix, pieces, first });
-      const file = stepFile(plan.steps[at.index]);
-      const shown = restoreServerError(err, file, { start: at.offset, text: file.runMode.body });
-      const bodyEnd = at.offset + [...file.runMode.body].length;
+      const file = stepFile(step);
+      const start = [...prefix].length;
+      const shown = restoreServerError(err, file, { start, text: file.runMode.body });
+      await logFailure(db, step, options, shown, performance.now() - t0);
       throw migrationFailure(shown, {
         plan,
-        index: at.index,
+        index: i,
         text: file.runMode.body,
-        offset: -at.offset,
-        bookkeeping: isOwnError(shown, bodyEnd, plan.steps[at.index], options),
+        offset: -start,
+        bookkeeping: isOwnError(shown, start + [...file.runMode.body].length, step, options),
       }, failureContext(options));
     }
-    for (let i = first; i <= last; i++) {
-      options.onEvent?.({ type: "done", step: plan.steps[i], ms: null });
-    }
-    prefix = "";
-    first = last + 1;
   }
+  for (const step of plan.steps) options.onEvent?.({ type: "done", step, ms: null });
 }
 
 function isOwnError(err: DbServerError, bodyEnd: number, step: Step, options: RunOptions): boolean {
