@@ -121,6 +121,14 @@ serverTest(
       assert.equal(r.code, 0, r.stderr);
       await psql(b, connected.stdout);
       assert.deepEqual(await snapshot(b.sql), await snapshot(a.sql));
+      // The offline script is for a database at base, whose tables may still be there.
+      const down = await runCli([...args.slice(0, 2), "downgrade", "base"], {
+        env: { DATABASE_URL: b.url },
+      });
+      assert.equal(down.code, 0, down.stderr);
+      await psql(b, offline);
+      const [n] = await b.sql`SELECT count(*)::int AS n FROM strata_migrations`;
+      assert.equal(n.n, 5);
     });
   },
 );

@@ -157,6 +157,14 @@ Deno.test("decideRunMode() refuses quoted, qualified, cast and pg_settings forms
       "SELECT set_config('standard_conforming_strings'::text, 'on', false);",
       "UPDATE pg_settings SET setting = '1s' WHERE name = 'lock_timeout';",
       "SELECT 'pg_advisory_unlock_all is not called here';",
+      // Names in strings, comments and function bodies are not calls (files applied before the
+      // refusals saw quoted names must still load).
+      "COMMENT ON TABLE b IS 'Never call pg_advisory_unlock_all() from the app';",
+      "UPDATE b SET id = length('pg_settings shows standard_conforming_strings');",
+      "INSERT INTO b SELECT length($q$SELECT set_config('standard_conforming_strings','off',false)$q$);",
+      "INSERT INTO b SELECT length(E'it\\'s pg_advisory_unlock_all()');",
+      "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ SELECT pg_advisory_unlock_all() $$;",
+      "UPDATE pg_settings SET setting = 'on' WHERE name = 'standard_conforming_strings';",
     ]
   ) {
     assert.equal(decide(`CREATE TABLE b (id int);\n${ok}`).kind, "transaction", ok);

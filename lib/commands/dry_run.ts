@@ -40,7 +40,9 @@ export async function dryRunState(
       rows,
       view: { rows, replaced: [] },
       edited: new Set(),
-      prepareTables: atBase ? renderCreateTables(ctx.table, { schema: true }) : "",
+      prepareTables: atBase
+        ? renderCreateTables(ctx.table, { schema: true, ifNotExists: true })
+        : "",
     };
   }
   return await readDryRunState(ctx, migrations);

@@ -127,12 +127,26 @@ function blockEffect(w: readonly string[]): "open" | "close" | "chain" | "none" 
   return "none";
 }
 
+/** String literals (`''`, `E''`) and dollar-quoted bodies, for `codeOf`. */
+const LITERALS =
+  /\$([A-Za-z_][\w]*)?\$[\s\S]*?\$\1\$|[eE]'(?:[^'\\]|\\[\s\S]|'')*'|'(?:[^']|'')*'/g;
+
+/**
+ * `text` with every string literal and dollar-quoted body emptied: what
+ * runs as code (a name written in a comment, a string or a function body is
+ * not a call). Quoted identifiers stay.
+ */
+function codeOf(text: string): string {
+  return text.replace(LITERALS, "''");
+}
+
 /** A call of `pg_advisory_unlock_all`, its name bare or quoted, qualified or not. */
 const UNLOCK_ALL = /(^|[^\w$])"?pg_advisory_unlock_all"?\s*\(/i;
 
 /** `DISCARD ALL` or a call of `pg_advisory_unlock_all`: the session's advisory locks go. */
 function releasesLocks(s: Statement): boolean {
-  return (s.words[0] === "DISCARD" && s.words[1] === "ALL") || UNLOCK_ALL.test(s.normalized);
+  return (s.words[0] === "DISCARD" && s.words[1] === "ALL") ||
+    UNLOCK_ALL.test(codeOf(s.normalized));
 }
 
 /** `SET [SESSION | LOCAL] standard_conforming_strings ...` or `RESET ...`, the name maybe quoted. */
@@ -151,10 +165,16 @@ const SCS_SET_CONFIG =
 function conformingStringsValue(s: Statement): string | undefined {
   const set = SCS_SET.exec(s.normalized);
   if (set) return set[1].toUpperCase() === "RESET" ? "DEFAULT" : set[2].toUpperCase();
-  const call = SCS_SET_CONFIG.exec(s.normalized);
-  if (call) return call[1].toUpperCase();
-  if (s.words[0] === "UPDATE" && /pg_settings/i.test(s.normalized)) {
-    return /standard_conforming_strings/i.test(s.normalized) ? "UNKNOWN" : undefined;
+  const code = codeOf(s.normalized);
+  if (/set_config"?\s*\(/i.test(code)) {
+    const call = SCS_SET_CONFIG.exec(s.normalized);
+    if (call) return call[1].toUpperCase();
+  }
+  if (
+    s.words[0] === "UPDATE" && /(^|[^\w$])"?pg_settings"?(?![\w$])/i.test(code) &&
+    /'standard_conforming_strings'/i.test(s.normalized)
+  ) {
+    return /\bsetting\s*=\s*E?('[^']*')/i.exec(s.normalized)?.[1].toUpperCase() ?? "UNKNOWN";
   }
   return undefined;
 }

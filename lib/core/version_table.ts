@@ -54,18 +54,22 @@ export function quoteText(v: string | null | undefined): string {
 
 /**
  * DDL creating the version table and (unless `log` is false: it exists) its
- * log table, in one transaction. No `IF NOT EXISTS`: a table that another
- * role creates meanwhile fails the creation instead of being written to.
+ * log table, in one transaction. No `IF NOT EXISTS` when strata has just
+ * checked they are absent: a table that another role creates meanwhile
+ * fails the creation instead of being written to. `ifNotExists` for the
+ * offline dry-run script, made for a database at base whose tables may
+ * exist (after `downgrade base`).
  */
 export function renderCreateTables(
   table: TableName,
-  options: { schema: boolean; log?: boolean },
+  options: { schema: boolean; log?: boolean; ifNotExists?: boolean },
 ): string {
   const t = quoteTable(table);
+  const create = options.ifNotExists ? "CREATE TABLE IF NOT EXISTS" : "CREATE TABLE";
   const lines = ["BEGIN;", PIN_SEARCH_PATH.trimEnd()];
   if (options.schema) lines.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(table.schema)};`);
   lines.push(
-    `CREATE TABLE ${t} (`,
+    `${create} ${t} (`,
     "  version numeric PRIMARY KEY CHECK (version >= 0 AND scale(version) = 0),",
     "  name text NOT NULL,",
     "  checksum text NOT NULL,",
@@ -83,7 +87,7 @@ export function renderCreateTables(
   );
   if (options.log === false) return [...lines, "COMMIT;"].join("\n") + "\n";
   lines.push(
-    `CREATE TABLE ${quoteTable(table, "_log")} (`,
+    `${create} ${quoteTable(table, "_log")} (`,
     "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,",
     "  version numeric,",
     "  name text NOT NULL,",

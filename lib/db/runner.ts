@@ -130,6 +130,9 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
   const last = plan.steps.length - 1;
   const t0 = performance.now();
   for (let i = 0; i <= last; i++) {
+    // Stopped between files: the transaction the first message opened is rolled back first (an
+    // application's own PGlite session stays open after strata is done with it).
+    if (i > 0 && options.stopSignal?.()) await rollbackQuietly(db);
     refuseIfStopping(plan, i, options);
     const step = plan.steps[i];
     const sql = renderTransactionalStep(step, options, { inOuterTransaction: true });
@@ -258,6 +261,7 @@ async function runStatements(
       restoreOf(options) + renderMarkFinished(step, performance.now() - t0, options),
     );
   } catch (err) {
+    await rollbackQuietly(db); // The mark's own transaction, aborted.
     if (!isDbServerError(err) || err.sqlstate !== "42501") throw err;
     // Every statement ran and committed; only strata's record of it failed.
     throw new StrataError(
