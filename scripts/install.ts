@@ -42,7 +42,8 @@ export function installBinDir(
     if (a === "--root" && i + 1 < args.length) root = args[i + 1];
     else if (a.startsWith("--root=")) root = a.slice("--root=".length);
   });
-  root ??= env.DENO_INSTALL_ROOT || `${env.HOME ?? env.USERPROFILE ?? "~"}/.deno`;
+  root ??= env.DENO_INSTALL_ROOT ||
+    `${(env.HOME ?? env.USERPROFILE ?? "~").replace(/\/+$/, "")}/.deno`;
   return `${root.replace(/\/+$/, "")}/bin`;
 }
 

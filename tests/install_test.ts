@@ -94,6 +94,7 @@ Deno.test("installBinDir() follows --root, then DENO_INSTALL_ROOT, then ~/.deno"
   assert.equal(installBinDir(["--root=/r/"], env), "/r/bin");
   assert.equal(installBinDir([], env), "/opt/deno/bin");
   assert.equal(installBinDir([], { HOME: "/home/u" }), "/home/u/.deno/bin");
+  assert.equal(installBinDir([], { HOME: "/home/u/" }), "/home/u/.deno/bin");
   assert.equal(installBinDir([], { HOME: "/home/u", DENO_INSTALL_ROOT: "" }), "/home/u/.deno/bin");
 });
 

@@ -130,12 +130,13 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
   const last = plan.steps.length - 1;
   const t0 = performance.now();
   for (let i = 0; i <= last; i++) {
-    // Stopped between files: the transaction the first message opened is rolled back first (an
-    // application's own PGlite session stays open after strata is done with it).
-    if (i > 0 && options.stopSignal?.()) await rollbackQuietly(db);
-    refuseIfStopping(plan, i, options);
-    const step = plan.steps[i];
-    const sql = renderTransactionalStep(step, options, { inOuterTransaction: true });
+    if (options.stopSignal?.()) {
+      // The transaction the first message opened is rolled back before the stop is reported (an
+      // application's own PGlite session stays open after strata is done with it).
+      if (i > 0) await rollbackQuietly(db);
+      throw stoppedBefore(plan, i, failureContext(options));
+    }
+    const sql = renderTransactionalStep(plan.steps[i], options, { inOuterTransaction: true });
     const prefix = (i === 0 ? "BEGIN;\n" : "") + sql.prefix;
     try {
       await db.runScript(
@@ -144,17 +145,7 @@ async function runBatched(db: Db, plan: Plan, options: RunOptions): Promise<void
     } catch (err) {
       await rollbackQuietly(db);
       if (!isDbServerError(err)) throw err;
-      const file = stepFile(step);
-      const start = [...prefix].length;
-      const shown = restoreServerError(err, file, { start, text: file.runMode.body });
-      await logFailure(db, step, options, shown, performance.now() - t0);
-      throw migrationFailure(shown, {
-        plan,
-        index: i,
-        text: file.runMode.body,
-        offset: -start,
-        bookkeeping: isOwnError(shown, start + [...file.runMode.body].length, step, options),
-      }, failureContext(options));
+      throw await fileFailed(db, plan, i, options, { err, prefix, t0 });
     }
   }
   for (const step of plan.steps) options.onEvent?.({ type: "done", step, ms: null });
@@ -192,19 +183,37 @@ async function runTransactional(
         await sleep(delayMs);
         continue;
       }
-      const body = stepFile(step).runMode.body;
-      const start = [...sql.prefix].length;
-      const shown = restoreServerError(err, stepFile(step), { start, text: body });
-      await logFailure(db, step, options, shown, performance.now() - t0);
-      throw migrationFailure(shown, {
-        plan,
-        index,
-        text: body,
-        offset: -start,
-        bookkeeping: isOwnError(shown, start + [...body].length, step, options),
-      }, failureContext(options));
+      throw await fileFailed(db, plan, index, options, { err, prefix: sql.prefix, t0 });
     }
   }
+}
+
+/**
+ * The error of a transactional step whose message failed (already rolled
+ * back): the server's error placed in the file (its body follows `prefix` in
+ * the message), the failure appended to the log, and whether it was strata's
+ * own write or the file's.
+ */
+async function fileFailed(
+  db: Db,
+  plan: Plan,
+  index: number,
+  options: RunOptions,
+  at: { err: DbServerError; prefix: string; t0: number },
+): Promise<StrataError> {
+  const step = plan.steps[index];
+  const file = stepFile(step);
+  const body = file.runMode.body;
+  const start = [...at.prefix].length;
+  const shown = restoreServerError(at.err, file, { start, text: body });
+  await logFailure(db, step, options, shown, performance.now() - at.t0);
+  return migrationFailure(shown, {
+    plan,
+    index,
+    text: body,
+    offset: -start,
+    bookkeeping: isOwnError(shown, start + [...body].length, step, options),
+  }, failureContext(options));
 }
 
 async function runStatements(
